@@ -1,0 +1,1 @@
+"""LLM compliance and DPA tracking: which feature may send which data through which route."""

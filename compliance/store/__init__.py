@@ -1,0 +1,93 @@
+"""The compliance store: tables, YAML load/export, derived facts and the audit log."""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import Session, func, select
+
+from compliance.config import Settings, load_settings
+from compliance.problems import ComplianceError, Conflict, InvalidInput
+from compliance.store import documents, tables
+from compliance.store.convert import read_dataset
+from compliance.store.db import StoreUnavailable, create_store_engine, session_scope, upgrade
+from compliance.store.export import write_dataset
+from compliance.store.sync import LoadReport, replace_dataset
+from compliance.store.validate import read_data_dir
+
+__all__ = ["Store", "StoreUnavailable", "LoadReport", "default_actor", "documents", "tables"]
+
+
+def default_actor() -> str:
+    """The OS user, for CLI writes without --actor."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+class Store:
+    """One database holding providers, routes, categories, features, cost inputs and the audit log."""
+
+    def __init__(self, engine: Engine, settings: Settings):
+        self.engine = engine
+        self.settings = settings
+        self.seeded = False
+
+    @classmethod
+    def open(cls, settings: Settings | None = None, *, seed: bool = True) -> Store:
+        """Open the store, creating or upgrading its schema; fill a new store from the data folder."""
+        settings = settings or load_settings()
+        store = cls(create_store_engine(settings.database_url), settings)
+        created = upgrade(store.engine)
+        if created and seed and settings.data_dir.is_dir():
+            store.load(settings.data_dir, actor="system", reason="first start: example data loaded")
+            store.seeded = True
+        return store
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A read session (or a write one: everything commits together or not at all)."""
+        try:
+            with session_scope(self.engine) as session:
+                yield session
+        except StaleDataError as exc:
+            raise Conflict(f"the record was changed by someone else first; nothing was overwritten ({exc})") from exc
+        except sa.exc.IntegrityError as exc:
+            raise ComplianceError(f"the store refused the change: {exc.orig}") from exc
+        except sa.exc.OperationalError as exc:
+            raise StoreUnavailable(f"the store at {self.engine.url!r} cannot be used: {exc.orig}") from exc
+
+    def read(self) -> documents.DataSet:
+        with self.session() as session:
+            return read_dataset(session)
+
+    def is_empty(self) -> bool:
+        with self.session() as session:
+            counts = [session.exec(select(func.count()).select_from(table)).one()
+                      for table in (tables.ProviderRow, tables.RouteRow, tables.CategoryRow, tables.FeatureRow)]
+        return not any(counts)
+
+    def validate_dir(self, directory: Path) -> documents.DataSet:
+        dataset, problems, _ = read_data_dir(directory)
+        if problems or dataset is None:
+            raise InvalidInput(problems)
+        return dataset
+
+    def load(self, directory: Path, *, actor: str, reason: str | None = None) -> LoadReport:
+        """Validate all of `directory`, then replace the store's contents in one transaction."""
+        dataset = self.validate_dir(directory)
+        with self.session() as session:
+            return replace_dataset(session, dataset, actor=actor, reason=reason or f"load {directory}")
+
+    def export(self, directory: Path) -> list[Path]:
+        return write_dataset(self.read(), directory)
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,166 @@
+"""Between the YAML form (documents) and the tables, in both directions."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from compliance.store import documents as d
+from compliance.store import tables as t
+from compliance.store.enums import AgreementKind
+
+AGREEMENT_FIELDS = ("status", "signed_on", "expires_on", "document", "notes")
+
+
+def provider_values(p: d.Provider) -> dict[str, Any]:
+    sub = p.subprocessors
+    return {
+        "name": p.name,
+        "legal_entity": p.legal_entity,
+        "hq_country": p.hq_country,
+        "transfer_mechanism": p.transfer_mechanism,
+        "owner": p.owner,
+        "last_reviewed_on": p.last_reviewed_on,
+        "next_review_on": p.next_review_on,
+        "subprocessors_url": sub.url if sub else None,
+        "subprocessors_last_checked_on": sub.last_checked_on if sub else None,
+        "notes": p.notes,
+    }
+
+
+def provider_children(p: d.Provider) -> list[Any]:
+    rows: list[Any] = []
+    for kind in AgreementKind:
+        agreement = getattr(p, kind.value)
+        if agreement is not None:
+            rows.append(t.AgreementRow(
+                provider_id=p.id, kind=kind, version_label=agreement.version,
+                **{name: getattr(agreement, name) for name in AGREEMENT_FIELDS},
+            ))
+    rows += [
+        t.CertificationRow(provider_id=p.id, position=i, name=c.name, valid_until=c.valid_until, evidence=c.evidence)
+        for i, c in enumerate(p.certifications)
+    ]
+    rows += _source_rows(p.sources, provider_id=p.id)
+    return rows
+
+
+def _source_rows(sources: list[d.Source], **owner: str) -> list[t.FactSourceRow]:
+    return [
+        t.FactSourceRow(position=i, **owner, **s.model_dump())
+        for i, s in enumerate(sources)
+    ]
+
+
+def route_values(r: d.Route) -> dict[str, Any]:
+    values = r.model_dump(exclude={"id", "model_provider", "processor", "sources"})
+    values["model_provider_id"] = r.model_provider
+    values["processor_id"] = r.processor
+    return values
+
+
+def category_values(c: d.Category) -> dict[str, Any]:
+    return {**c.model_dump(exclude={"key"}), "parent_key": c.parent}
+
+
+def feature_values(f: d.Feature) -> dict[str, Any]:
+    values = f.model_dump(exclude={"id", "flows", "usage"})
+    usage = f.usage.model_dump() if f.usage else dict.fromkeys(d.Usage.model_fields)
+    return {**values, **usage}
+
+
+def segment_values(s: d.CostSegment) -> dict[str, Any]:
+    return s.model_dump(exclude={"id"})
+
+
+def override_values(o: d.PriceOverride) -> dict[str, Any]:
+    return o.model_dump(exclude={"id"})
+
+
+def read_dataset(session: Session) -> d.DataSet:
+    """The whole store (without the audit log) in its YAML form."""
+    agreements: dict[str, dict[str, t.AgreementRow]] = defaultdict(dict)
+    for a in session.exec(select(t.AgreementRow)):
+        agreements[a.provider_id][str(a.kind)] = a
+    certs: dict[str, list[t.CertificationRow]] = defaultdict(list)
+    for c in session.exec(select(t.CertificationRow).order_by(col(t.CertificationRow.position))):
+        certs[c.provider_id].append(c)
+    sources: dict[tuple[str, str], list[t.FactSourceRow]] = defaultdict(list)
+    for s in session.exec(select(t.FactSourceRow).order_by(col(t.FactSourceRow.position))):
+        owner = ("provider", s.provider_id) if s.provider_id else ("route", s.route_id or "")
+        sources[owner].append(s)
+
+    def source_docs(owner: tuple[str, str]) -> list[d.Source]:
+        return [d.Source(field=s.field, url=s.url, as_of=s.as_of, status=s.status, note=s.note)
+                for s in sources[owner]]
+
+    def agreement_doc(row: t.AgreementRow | None, model: type[Any]) -> Any:
+        if row is None:
+            return None
+        return model(version=row.version_label, **{name: getattr(row, name) for name in AGREEMENT_FIELDS})
+
+    providers = []
+    for p in session.exec(select(t.ProviderRow).order_by(col(t.ProviderRow.position), col(t.ProviderRow.id))):
+        sub = None
+        if p.subprocessors_url or p.subprocessors_last_checked_on:
+            sub = d.Subprocessors(url=p.subprocessors_url, last_checked_on=p.subprocessors_last_checked_on)
+        providers.append(d.Provider(
+            id=p.id, name=p.name, legal_entity=p.legal_entity, hq_country=p.hq_country,
+            dpa=agreement_doc(agreements[p.id].get("dpa"), d.DpaAgreement),
+            baa=agreement_doc(agreements[p.id].get("baa"), d.BaaAgreement),
+            transfer_mechanism=p.transfer_mechanism,
+            certifications=[d.Certification(name=c.name, valid_until=c.valid_until, evidence=c.evidence)
+                            for c in certs[p.id]],
+            subprocessors=sub, owner=p.owner, last_reviewed_on=p.last_reviewed_on,
+            next_review_on=p.next_review_on, notes=p.notes, sources=source_docs(("provider", p.id)),
+        ))
+
+    routes = []
+    for r in session.exec(select(t.RouteRow).order_by(col(t.RouteRow.position), col(t.RouteRow.id))):
+        values = {name: getattr(r, name) for name in d.Route.model_fields
+                  if name not in {"model_provider", "processor", "sources"}}
+        routes.append(d.Route(**values, model_provider=r.model_provider_id, processor=r.processor_id,
+                              sources=source_docs(("route", r.id))))
+
+    categories = [
+        d.Category(**{name: getattr(c, name) for name in d.Category.model_fields})
+        for c in session.exec(select(t.CategoryRow).order_by(col(t.CategoryRow.position), col(t.CategoryRow.key)))
+    ]
+
+    flow_categories: dict[int, list[str]] = defaultdict(list)
+    for fc in session.exec(select(t.FlowCategoryRow).order_by(col(t.FlowCategoryRow.position))):
+        flow_categories[fc.flow_id].append(fc.category_key)
+    flows: dict[str, list[d.Flow]] = defaultdict(list)
+    for fl in session.exec(select(t.FlowRow).order_by(col(t.FlowRow.position))):
+        flows[fl.feature_id].append(d.Flow(route=fl.route_id, categories=flow_categories[fl.id or 0],
+                                           model=fl.model, share=fl.share))
+    features = []
+    for f in session.exec(select(t.FeatureRow).order_by(col(t.FeatureRow.position), col(t.FeatureRow.id))):
+        usage = None
+        if f.requests_per_user_month is not None:
+            usage = d.Usage(requests_per_user_month=f.requests_per_user_month, input_tokens=f.input_tokens or 0,
+                            output_tokens=f.output_tokens or 0, cached_input_share=f.cached_input_share)
+        features.append(d.Feature(
+            id=f.id, name=f.name, description=f.description, owner=f.owner, segment=f.segment,
+            human_review=f.human_review, tags=list(f.tags), flows=flows[f.id], usage=usage,
+        ))
+
+    segments = [
+        d.CostSegment(id=s.id, **{name: getattr(s, name) for name in d.CostSegment.model_fields if name != "id"})
+        for s in session.exec(select(t.CostSegmentRow).order_by(col(t.CostSegmentRow.position)))
+    ]
+    overrides = [
+        d.PriceOverride(**{name: getattr(o, name) for name in d.PriceOverride.model_fields})
+        for o in session.exec(select(t.PriceOverrideRow).order_by(col(t.PriceOverrideRow.position)))
+    ]
+    projection_row = session.get(t.ProjectionRow, 1)
+    projection = d.Projection()
+    if projection_row is not None:
+        projection = d.Projection(months=projection_row.months, scenarios=projection_row.scenarios,
+                                  tiers=projection_row.tiers, tier_scenarios=projection_row.tier_scenarios)
+    return d.DataSet(
+        providers=providers, routes=routes, categories=categories, features=features,
+        costs=d.Costs(segments=segments, projection=projection, price_overrides=overrides),
+    )

@@ -1,0 +1,105 @@
+"""Engines, sessions and schema upgrades (Alembic is the only way the schema changes)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlmodel import Session
+
+from compliance.config import PROJECT_ROOT
+from compliance.problems import ComplianceError
+
+MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+
+
+class StoreUnavailable(ComplianceError):
+    """The database URL is wrong or the database cannot be reached."""
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def create_store_engine(url: str) -> Engine:
+    """An engine for any SQLAlchemy URL; SQLite gets foreign keys, WAL and a busy timeout."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StoreUnavailable(f"database URL {url!r} is not valid: {exc}") from exc
+    kwargs: dict[str, Any] = {}
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+    else:
+        kwargs["pool_pre_ping"] = True
+    try:
+        engine = sa.create_engine(parsed, **kwargs)
+    except (NoSuchModuleError, ImportError) as exc:
+        raise StoreUnavailable(f"no database driver for {parsed.drivername!r}: {exc}") from exc
+    if parsed.get_backend_name() == "sqlite":
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def alembic_config(connection: sa.Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> bool:
+    """Migrate the store to `revision`; return True when it had no schema before."""
+    try:
+        before = current_revision(engine)
+        if before == head_revision() and revision == "head":
+            return False
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+        with engine.begin() as connection:
+            command.upgrade(alembic_config(connection), revision)
+    except sa.exc.OperationalError as exc:
+        raise StoreUnavailable(f"cannot open the store at {engine.url!r}: {exc.orig}") from exc
+    return before is None
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    with engine.begin() as connection:
+        command.downgrade(alembic_config(connection), revision)
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A session whose work commits together or not at all."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise

@@ -1,0 +1,39 @@
+"""Facts computed from stored ones for a given date (data.md, policy.md "Precise points").
+
+`None` means unknown: an absent agreement has no status, no dates and no `active`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+FRESHNESS_DAYS = 180
+
+
+def agreement_active(agreement: Any | None, on: date) -> bool | None:
+    """Signed, already in force on `on`, and not yet expired; unknown when there is no agreement."""
+    if agreement is None:
+        return None
+    status = getattr(agreement.status, "value", agreement.status)
+    return (
+        status == "signed"
+        and (agreement.signed_on is None or agreement.signed_on <= on)
+        and (agreement.expires_on is None or agreement.expires_on >= on)
+    )
+
+
+def days_to_expiry(agreement: Any | None, on: date) -> int | None:
+    if agreement is None or agreement.expires_on is None:
+        return None
+    return (agreement.expires_on - on).days
+
+
+def active_certifications(certifications: list[Any], on: date) -> list[str]:
+    """Names of certifications still valid on `on` (no `valid_until`, or on/after it)."""
+    return [c.name for c in certifications if c.valid_until is None or c.valid_until >= on]
+
+
+def route_stale(last_verified_on: date | None, on: date, window_days: int = FRESHNESS_DAYS) -> bool:
+    """Stale when never verified or verified more than `window_days` before `on` (180 is fresh, 181 stale)."""
+    return last_verified_on is None or (on - last_verified_on).days > window_days

@@ -1,0 +1,201 @@
+"""The YAML form of the store (data.md), as strict pydantic models.
+
+These models are the one schema: `load` validates files against them, `export` writes
+them, and the tables are filled from them. Unknown keys are errors; types are strict
+(a quoted number is not a number), but dates may be written quoted or bare.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from compliance.store.enums import (
+    BaaStatus,
+    DpaStatus,
+    Residency,
+    RouteStatus,
+    Segment,
+    Sensitivity,
+    SourceStatus,
+    TransferMechanism,
+)
+
+ID_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
+
+Id = Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=100)]
+Text = Annotated[str, StringConstraints(max_length=2000)]
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Day = Annotated[date, Field(strict=False)]
+Fraction = Annotated[float, Field(ge=0, le=1)]
+
+
+def _enum(kind: type) -> Any:
+    return Annotated[kind, Field(strict=False)]
+
+
+class _Doc(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=False)
+
+
+class Source(_Doc):
+    field: ShortText | None = None
+    url: Text | None = None
+    as_of: Day | None = None
+    status: _enum(SourceStatus) = SourceStatus.verified
+    note: Text | None = None
+
+
+class DpaAgreement(_Doc):
+    status: _enum(DpaStatus)
+    version: ShortText | None = None
+    signed_on: Day | None = None
+    expires_on: Day | None = None
+    document: Text | None = None
+    notes: Text | None = None
+
+
+class BaaAgreement(_Doc):
+    status: _enum(BaaStatus)
+    version: ShortText | None = None
+    signed_on: Day | None = None
+    expires_on: Day | None = None
+    document: Text | None = None
+    notes: Text | None = None
+
+
+class Certification(_Doc):
+    name: Id
+    valid_until: Day | None = None
+    evidence: Text | None = None
+
+
+class Subprocessors(_Doc):
+    url: Text | None = None
+    last_checked_on: Day | None = None
+
+
+class Provider(_Doc):
+    id: Id
+    name: ShortText
+    legal_entity: ShortText | None = None
+    hq_country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] | None = None
+    dpa: DpaAgreement | None = None
+    baa: BaaAgreement | None = None
+    transfer_mechanism: _enum(TransferMechanism) | None = None
+    certifications: list[Certification] = []
+    subprocessors: Subprocessors | None = None
+    owner: ShortText | None = None
+    last_reviewed_on: Day | None = None
+    next_review_on: Day | None = None
+    notes: Text | None = None
+    sources: list[Source] = []
+
+
+class Route(_Doc):
+    id: Id
+    name: ShortText
+    model_provider: Id
+    processor: Id
+    service: ShortText
+    region: ShortText | None = None
+    residency: _enum(Residency)
+    zero_data_retention: bool
+    retention_days: Annotated[int, Field(ge=0, le=36_500)] | None = None
+    trains_on_inputs: bool
+    status: _enum(RouteStatus)
+    price_provider: Id | None = None
+    regional_premium: Annotated[float, Field(ge=0, le=10)] | None = None
+    models: list[ShortText] = []
+    last_verified_on: Day | None = None
+    verified_by: ShortText | None = None
+    notes: Text | None = None
+    sources: list[Source] = []
+
+
+class Category(_Doc):
+    key: Id
+    name: ShortText
+    description: Text | None = None
+    sensitivity: _enum(Sensitivity)
+    tags: list[Id] = []
+    source: ShortText | None = None
+
+    @property
+    def parent(self) -> str | None:
+        return self.key.rsplit(".", 1)[0] if "." in self.key else None
+
+
+class Flow(_Doc):
+    route: Id
+    categories: Annotated[list[Id], Field(min_length=1)]
+    model: ShortText | None = None
+    share: Annotated[float, Field(gt=0, le=1)] = 1.0
+
+
+class Usage(_Doc):
+    requests_per_user_month: Annotated[float, Field(ge=0, le=1e9)]
+    input_tokens: Annotated[int, Field(ge=0, le=100_000_000)]
+    output_tokens: Annotated[int, Field(ge=0, le=100_000_000)]
+    cached_input_share: Fraction | None = None
+
+
+class Feature(_Doc):
+    id: Id
+    name: ShortText
+    description: Text | None = None
+    owner: ShortText | None = None
+    segment: _enum(Segment)
+    human_review: bool
+    tags: list[Id] = []
+    flows: list[Flow] = []
+    usage: Usage | None = None
+
+
+class CostSegment(_Doc):
+    id: Id
+    name: ShortText | None = None
+    users: Annotated[int, Field(ge=0, le=10_000_000_000)]
+    monthly_growth: Annotated[float, Field(ge=-1, le=10)] = 0.0
+    active_share: Fraction = 1.0
+    revenue_per_user_month: Annotated[float, Field(ge=0, le=1e7)]
+    other_cogs_per_user_month: Annotated[float, Field(ge=0, le=1e7)] = 0.0
+    features: list[Id] = []
+
+
+class Projection(_Doc):
+    months: Annotated[int, Field(ge=1, le=240)] = 24
+    scenarios: dict[Id, Fraction] = {}
+    tiers: dict[Id, list[ShortText]] = {}
+    tier_scenarios: dict[Id, dict[Id, Fraction]] = {}
+
+
+class PriceOverride(_Doc):
+    id: Id | None = None
+    price_provider: Id
+    model: ShortText
+    input: Annotated[float, Field(ge=0, le=1e5)] | None = None
+    output: Annotated[float, Field(ge=0, le=1e5)] | None = None
+    cached_input: Annotated[float, Field(ge=0, le=1e5)] | None = None
+    discount: Annotated[float, Field(ge=0, lt=1)] | None = None
+    valid_from: Day | None = None
+    valid_until: Day | None = None
+    note: Text
+
+
+class Costs(_Doc):
+    segments: list[CostSegment] = []  # YAML may also write a mapping keyed by segment id
+    projection: Projection = Projection()
+    price_overrides: list[PriceOverride] = []
+
+
+class DataSet(_Doc):
+    """Everything the store holds except the audit log, in YAML order."""
+
+    providers: list[Provider] = []
+    routes: list[Route] = []
+    categories: list[Category] = []
+    features: list[Feature] = []
+    costs: Costs = Costs()

@@ -1,0 +1,62 @@
+"""Write the store as the YAML files `load` reads back to an identical store."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from compliance.store import documents as d
+
+HEADER = (
+    "# Exported from the compliance store on {today}.\n"
+    "# Facts about real providers keep their sources; verify them before relying on them. Not legal advice.\n"
+)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _items(docs: list[Any]) -> list[dict[str, Any]]:
+    return [_plain(doc.model_dump(exclude_defaults=True)) for doc in docs]
+
+
+def dataset_files(dataset: d.DataSet) -> dict[str, dict[str, Any]]:
+    """File name -> YAML content, in the shape data.md describes."""
+    segments = {}
+    for item in _items(dataset.costs.segments):
+        segments[item.pop("id")] = item
+    costs: dict[str, Any] = {
+        "segments": segments,
+        "projection": _plain(dataset.costs.projection.model_dump()),
+        "price_overrides": _items(dataset.costs.price_overrides),
+    }
+    return {
+        "providers.yaml": {"providers": _items(dataset.providers)},
+        "routes.yaml": {"routes": _items(dataset.routes)},
+        "categories.yaml": {"categories": _items(dataset.categories)},
+        "features.yaml": {"features": _items(dataset.features)},
+        "costs.yaml": costs,
+    }
+
+
+def write_dataset(dataset: d.DataSet, directory: Path, *, today: date | None = None) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    header = HEADER.format(today=(today or date.today()).isoformat())
+    for name, content in dataset_files(dataset).items():
+        path = directory / name
+        body = yaml.safe_dump(content, sort_keys=False, allow_unicode=True, width=110)
+        path.write_text(header + body, encoding="utf-8")
+        written.append(path)
+    return written

@@ -1,0 +1,175 @@
+"""Replace the store's contents with a validated data set, as one audited transaction.
+
+Only what differs is written: each created, updated or deleted record gets one audit
+event naming the fields that changed, so a load of identical data changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, SQLModel
+
+from compliance.store import convert
+from compliance.store import documents as d
+from compliance.store import tables as t
+from compliance.store.audit import AuditTrail, field_changes, lock_for_write
+
+
+@dataclass(frozen=True)
+class Kind:
+    """How one kind of record is written: its table, key, values and child rows."""
+
+    entity: str
+    table: type[SQLModel]
+    key: str
+    docs: Callable[[d.DataSet], list[Any]]
+    values: Callable[[Any], dict[str, Any]]
+    children: Callable[[Session, Any], None] | None = None
+    child_tables: tuple[type[SQLModel], ...] = ()
+
+
+def _provider_children(session: Session, p: d.Provider) -> None:
+    session.add_all(convert.provider_children(p))
+
+
+def _route_children(session: Session, r: d.Route) -> None:
+    session.add_all(convert._source_rows(r.sources, route_id=r.id))
+
+
+def _feature_children(session: Session, f: d.Feature) -> None:
+    for i, flow in enumerate(f.flows):
+        row = t.FlowRow(feature_id=f.id, position=i, route_id=flow.route, model=flow.model, share=flow.share)
+        session.add(row)
+        session.flush()
+        session.add_all(
+            t.FlowCategoryRow(flow_id=row.id, position=j, category_key=key) for j, key in enumerate(flow.categories)
+        )
+
+
+KINDS: tuple[Kind, ...] = (
+    Kind("provider", t.ProviderRow, "id", lambda s: s.providers, convert.provider_values, _provider_children,
+         (t.AgreementRow, t.CertificationRow, t.FactSourceRow)),
+    Kind("category", t.CategoryRow, "key", lambda s: sorted(s.categories, key=lambda c: c.key.count(".")),
+         convert.category_values),
+    Kind("route", t.RouteRow, "id", lambda s: s.routes, convert.route_values, _route_children, (t.FactSourceRow,)),
+    Kind("feature", t.FeatureRow, "id", lambda s: s.features, convert.feature_values, _feature_children,
+         (t.FlowRow,)),
+    Kind("segment", t.CostSegmentRow, "id", lambda s: s.costs.segments, convert.segment_values),
+    Kind("price_override", t.PriceOverrideRow, "id", lambda s: s.costs.price_overrides, convert.override_values),
+)
+PROVIDER_KIND = KINDS[0]
+_OWNER_COLUMN = {"provider": "provider_id", "route": "route_id", "feature": "feature_id"}
+
+
+@dataclass
+class LoadReport:
+    created: dict[str, int] = field(default_factory=dict)
+    updated: dict[str, int] = field(default_factory=dict)
+    deleted: dict[str, int] = field(default_factory=dict)
+    events: int = 0
+
+    def bump(self, counter: dict[str, int], entity: str) -> None:
+        counter[entity] = counter.get(entity, 0) + 1
+
+    def summary(self) -> str:
+        def fmt(counter: dict[str, int]) -> str:
+            return ", ".join(f"{n} {entity}" for entity, n in counter.items()) or "nothing"
+
+        return (f"created {fmt(self.created)}; updated {fmt(self.updated)}; deleted {fmt(self.deleted)}; "
+                f"{self.events} audit events")
+
+
+def _dump(doc: Any) -> dict[str, Any]:
+    return doc.model_dump(mode="json")
+
+
+def delete_children(session: Session, kind: Kind, key: str) -> None:
+    column = _OWNER_COLUMN[kind.entity]
+    for child in kind.child_tables:
+        table = child.__table__  # type: ignore[attr-defined]
+        session.execute(sa.delete(table).where(table.c[column] == key))
+
+
+def replace_dataset(session: Session, new: d.DataSet, *, actor: str, reason: str | None = None) -> LoadReport:
+    """Make the store hold exactly `new`. Runs in the caller's transaction."""
+    lock_for_write(session)
+    old = convert.read_dataset(session)
+    trail = AuditTrail(session, actor=actor, reason=reason)
+    report = LoadReport()
+
+    for kind in KINDS:
+        old_docs = {getattr(doc, kind.key): doc for doc in kind.docs(old)}
+        positions = {getattr(doc, kind.key): i for i, doc in enumerate(getattr_path(new, kind))}
+        for doc in kind.docs(new):
+            key = getattr(doc, kind.key)
+            previous = old_docs.get(key)
+            if previous is not None and _dump(previous) == _dump(doc):
+                row = session.get(kind.table, key)
+                if row is not None and getattr(row, "position", None) != positions[key]:
+                    row.position = positions[key]  # type: ignore[attr-defined]
+                continue
+            values = {**kind.values(doc), "position": positions[key]}
+            if previous is None:
+                session.add(kind.table(**{kind.key: key}, **values))
+                report.bump(report.created, kind.entity)
+                action = "create"
+            else:
+                row = session.get(kind.table, key)
+                for name, value in values.items():
+                    setattr(row, name, value)
+                if kind.children:
+                    delete_children(session, kind, key)
+                report.bump(report.updated, kind.entity)
+                action = "update"
+            session.flush()
+            if kind.children:
+                kind.children(session, doc)
+                session.flush()
+            trail.record(action=action, entity=kind.entity, entity_id=key,
+                         changes=field_changes(_dump(previous) if previous else None, _dump(doc)))
+
+    for kind in reversed(KINDS):
+        new_keys = {getattr(doc, kind.key) for doc in kind.docs(new)}
+        gone = [doc for doc in kind.docs(old) if getattr(doc, kind.key) not in new_keys]
+        for doc in sorted(gone, key=lambda x: -str(getattr(x, kind.key)).count(".")):
+            key = getattr(doc, kind.key)
+            row = session.get(kind.table, key)
+            session.delete(row)
+            session.flush()
+            report.bump(report.deleted, kind.entity)
+            trail.record(action="delete", entity=kind.entity, entity_id=key, changes=field_changes(_dump(doc), None))
+
+    _write_projection(session, old.costs.projection, new.costs.projection, trail, report)
+    session.flush()
+    report.events = trail.count
+    return report
+
+
+def getattr_path(dataset: d.DataSet, kind: Kind) -> list[Any]:
+    """The records of a kind in file order (positions follow the file, not the write order)."""
+    if kind.entity == "category":
+        return dataset.categories
+    return kind.docs(dataset)
+
+
+def _write_projection(session: Session, old: d.Projection, new: d.Projection, trail: AuditTrail,
+                      report: LoadReport) -> None:
+    if _dump(old) == _dump(new) and session.get(t.ProjectionRow, 1) is not None:
+        return
+    row = session.get(t.ProjectionRow, 1)
+    values = new.model_dump()
+    if row is None:
+        session.add(t.ProjectionRow(id=1, **values))
+        if _dump(old) == _dump(new):
+            return  # first write of the defaults is not a change anyone made
+        report.bump(report.created, "projection")
+    else:
+        for name, value in values.items():
+            setattr(row, name, value)
+        report.bump(report.updated, "projection")
+    trail.record(action="update", entity="projection", entity_id="projection",
+                 changes=field_changes(_dump(old), _dump(new)))

@@ -1,0 +1,317 @@
+"""Read a data folder and check all of it before anything is written.
+
+Every problem is collected (syntax, unknown keys, types, enum values, dangling
+references, missing parents, duplicate ids), each with file, line and field.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from compliance.problems import Problem, display_path
+from compliance.store import documents as d
+from compliance.yamlsource import PathKey, YamlDocument, read_yaml
+
+FILES: dict[str, tuple[str, ...]] = {
+    "providers.yaml": ("providers",),
+    "routes.yaml": ("routes",),
+    "categories.yaml": ("categories",),
+    "features.yaml": ("features",),
+    "costs.yaml": ("segments", "projection", "price_overrides"),
+}
+ITEM_MODELS: dict[str, type[BaseModel]] = {
+    "providers": d.Provider,
+    "routes": d.Route,
+    "categories": d.Category,
+    "features": d.Feature,
+    "segments": d.CostSegment,
+    "price_overrides": d.PriceOverride,
+}
+ITEM_KEY = {"categories": "key"}
+
+
+def closest(word: str, known: Iterable[str]) -> str:
+    """A hint naming the closest known ids, for messages about unknown ones."""
+    matches = difflib.get_close_matches(word, list(known), n=3, cutoff=0.6)
+    return f" (closest: {', '.join(matches)})" if matches else ""
+
+
+def describe_error(error: Any) -> str:
+    """A pydantic error in words a YAML author understands."""
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "missing":
+        return "required field is missing"
+    message = str(error["msg"])
+    if kind == "enum":
+        expected = error.get("ctx", {}).get("expected", "")
+        message = f"must be one of {expected}"
+    elif kind == "string_pattern_mismatch":
+        message = "must be lower-case letters, digits, '.', '_' or '-', starting with a letter or digit"
+    value = error.get("input")
+    if isinstance(value, (dict, list)):
+        return f"{message} (got a {'mapping' if isinstance(value, dict) else 'list'})"
+    shown = repr(value)
+    return f"{message} (got {shown[:60]})"
+
+
+@dataclass
+class _Reader:
+    """Collects problems while turning YAML documents into validated items."""
+
+    problems: list[Problem]
+    declared: dict[str, set[str]] = field(default_factory=dict)
+    unreadable: set[str] = field(default_factory=set)
+
+    def field_name(self, path: PathKey, label: str | None) -> str:
+        parts: list[str] = []
+        for i, part in enumerate(path):
+            if isinstance(part, int):
+                parts[-1] += f"[{label}]" if (i == 1 and label) else f"[{part}]"
+            else:
+                parts.append(str(part))
+        return ".".join(parts)
+
+    def report(self, doc: YamlDocument, path: PathKey, message: str, label: str | None = None) -> None:
+        self.problems.append(Problem(doc.file, doc.line_of(path), self.field_name(path, label), message))
+
+    def items(self, doc: YamlDocument, section: str, raw: Any) -> list[tuple[PathKey, BaseModel]]:
+        """Validate each list item on its own, so one bad item hides no other problem."""
+        model = ITEM_MODELS[section]
+        if raw is None:
+            return []
+        if not isinstance(raw, list):
+            self.report(doc, (section,), "must be a list")
+            return []
+        good: list[tuple[PathKey, BaseModel]] = []
+        for i, item in enumerate(raw):
+            path = (section, i)
+            label = None
+            if isinstance(item, dict):
+                value = item.get(ITEM_KEY.get(section, "id"))
+                label = value if isinstance(value, str) else None
+                if label:  # references to a record with other mistakes are not reported again
+                    self.declared.setdefault(section, set()).add(label)
+            else:
+                self.report(doc, path, "must be a mapping")
+                continue
+            try:
+                good.append((path, model.model_validate(item)))
+            except ValidationError as exc:
+                for error in exc.errors():
+                    self.report(doc, (*path, *error["loc"]), describe_error(error), label)
+        return good
+
+    def single(self, doc: YamlDocument, section: str, model: type[BaseModel], raw: Any) -> BaseModel | None:
+        if raw is None:
+            return model()
+        try:
+            return model.model_validate(raw)
+        except ValidationError as exc:
+            for error in exc.errors():
+                self.report(doc, (section, *error["loc"]), describe_error(error))
+            return None
+
+
+def _segments_as_list(doc: YamlDocument, raw: Any) -> Any:
+    """Accept `segments:` as a mapping keyed by id (data.md) as well as a list."""
+    if not isinstance(raw, dict):
+        return raw
+    items = []
+    for i, (key, body) in enumerate(raw.items()):
+        for path, line in list(doc.lines.items()):
+            if path[:2] == ("segments", key):
+                doc.lines[("segments", i, *path[2:])] = line
+        doc.lines[("segments", i, "id")] = doc.lines.get(("segments", key), 1)
+        items.append({"id": key, **body} if isinstance(body, dict) else body)
+    return items
+
+
+@dataclass
+class _Located:
+    """A validated item with where it came from."""
+
+    doc: YamlDocument
+    path: PathKey
+    item: Any
+
+
+def read_data_dir(directory: Path) -> tuple[d.DataSet | None, list[Problem], dict[str, YamlDocument]]:
+    """Validate a whole data folder; return the data set only if there is no problem."""
+    problems: list[Problem] = []
+    reader = _Reader(problems)
+    shown = display_path(directory)
+    if not directory.is_dir():
+        return None, [Problem(shown, None, "", "not a directory")], {}
+    docs: dict[str, YamlDocument] = {}
+    for path in sorted(directory.glob("*.y*ml")):
+        if path.name not in FILES:
+            problems.append(
+                Problem(display_path(path), None, "", f"unknown data file{closest(path.name, FILES)}; "
+                        f"expected {', '.join(FILES)}")
+            )
+            continue
+        doc, found = read_yaml(path, display_path(path))
+        problems.extend(found)
+        if doc is not None:
+            docs[path.name] = doc
+        else:  # its ids are unknowable: do not report every reference to them as dangling
+            reader.unreadable.update(FILES[path.name])
+    if not docs and not problems:
+        problems.append(Problem(shown, None, "", f"no data files found; expected {', '.join(FILES)}"))
+
+    located: dict[str, list[_Located]] = {section: [] for section in ITEM_MODELS}
+    projection: d.Projection | None = d.Projection()
+    for name, doc in docs.items():
+        data = doc.data
+        if data is None:
+            continue
+        if not isinstance(data, dict):
+            reader.report(doc, (), f"top level must be a mapping with {', '.join(FILES[name])}")
+            continue
+        for key in data:
+            if key not in FILES[name]:
+                reader.report(doc, (key,), f"unknown key{closest(str(key), FILES[name])}")
+        for section in FILES[name]:
+            raw = data.get(section)
+            if section == "projection":
+                model = reader.single(doc, section, d.Projection, raw)
+                projection = model if isinstance(model, d.Projection) else None
+                continue
+            if section == "segments":
+                raw = _segments_as_list(doc, raw)
+            for path, item in reader.items(doc, section, raw):
+                located[section].append(_Located(doc, path, item))
+
+    _check_references(reader, located)
+    costs_doc = docs.get("costs.yaml")
+    if projection is not None and costs_doc is not None:
+        _check_projection(reader, costs_doc, projection)
+    if problems:
+        return None, problems, docs
+    overrides = [x.item for x in located["price_overrides"]]
+    for n, override in enumerate(overrides, start=1):
+        if override.id is None:
+            override.id = f"override-{n}"
+    dataset = d.DataSet(
+        providers=[x.item for x in located["providers"]],
+        routes=[x.item for x in located["routes"]],
+        categories=[x.item for x in located["categories"]],
+        features=[x.item for x in located["features"]],
+        costs=d.Costs(
+            segments=[x.item for x in located["segments"]],
+            projection=projection or d.Projection(),
+            price_overrides=overrides,
+        ),
+    )
+    return dataset, [], docs
+
+
+def _unique(reader: _Reader, entries: list[_Located], key: str, what: str) -> set[str]:
+    seen: dict[str, _Located] = {}
+    for entry in entries:
+        value = getattr(entry.item, key)
+        if value is None:
+            continue
+        if value in seen:
+            first = seen[value]
+            reader.report(entry.doc, (*entry.path, key),
+                          f"duplicate {what} {value!r} (first at {first.doc.file}:{first.doc.line_of(first.path)})",
+                          value)
+        else:
+            seen[value] = entry
+    return set(seen)
+
+
+def _check_references(reader: _Reader, located: dict[str, list[_Located]]) -> None:
+    for section, what in (("providers", "provider id"), ("routes", "route id"), ("categories", "category key"),
+                          ("features", "feature id"), ("segments", "segment id"),
+                          ("price_overrides", "price override id")):
+        _unique(reader, located[section], ITEM_KEY.get(section, "id"), what)
+    providers = reader.declared.get("providers", set())
+    routes = reader.declared.get("routes", set())
+    categories = reader.declared.get("categories", set())
+    features = reader.declared.get("features", set())
+    route_models = {e.item.id: set(e.item.models) for e in located["routes"]}
+
+    sections = {"provider": "providers", "route": "routes", "category": "categories", "feature": "features"}
+
+    def missing(entry: _Located, path: PathKey, value: str, known: set[str], what: str) -> None:
+        if value not in known and sections[what] not in reader.unreadable:
+            reader.report(entry.doc, (*entry.path, *path), f"unknown {what} {value!r}{closest(value, known)}",
+                          getattr(entry.item, "id", None))
+
+    for entry in located["providers"]:
+        p = entry.item
+        names: set[str] = set()
+        for i, cert in enumerate(p.certifications):
+            if cert.name in names:
+                reader.report(entry.doc, (*entry.path, "certifications", i, "name"),
+                              f"duplicate certification {cert.name!r}", p.id)
+            names.add(cert.name)
+        for kind in ("dpa", "baa"):
+            agreement = getattr(p, kind)
+            if agreement and agreement.signed_on and agreement.expires_on and agreement.expires_on < agreement.signed_on:
+                reader.report(entry.doc, (*entry.path, kind, "expires_on"), "expires before it was signed", p.id)
+        _check_sources(reader, entry, d.Provider)
+
+    for entry in located["routes"]:
+        r = entry.item
+        missing(entry, ("model_provider",), r.model_provider, providers, "provider")
+        missing(entry, ("processor",), r.processor, providers, "provider")
+        _check_sources(reader, entry, d.Route)
+
+    for entry in located["categories"]:
+        parent = entry.item.parent
+        if parent is not None and parent not in categories:
+            reader.report(entry.doc, (*entry.path, "key"),
+                          f"parent category {parent!r} is missing", entry.item.key)
+
+    for entry in located["features"]:
+        f = entry.item
+        for i, flow in enumerate(f.flows):
+            missing(entry, ("flows", i, "route"), flow.route, routes, "route")
+            for j, key in enumerate(flow.categories):
+                missing(entry, ("flows", i, "categories", j), key, categories, "category")
+            models = route_models.get(flow.route)
+            if flow.model and models and flow.model not in models:
+                reader.report(entry.doc, (*entry.path, "flows", i, "model"),
+                              f"model {flow.model!r} is not served on route {flow.route!r}"
+                              f"{closest(flow.model, models)}", f.id)
+
+    for entry in located["price_overrides"]:
+        o = entry.item
+        absolute = any(v is not None for v in (o.input, o.output, o.cached_input))
+        if absolute == (o.discount is not None):
+            reader.report(entry.doc, entry.path, "give either absolute prices (input/output) or a discount, "
+                          "not both and not neither", o.id)
+        if o.valid_from and o.valid_until and o.valid_until < o.valid_from:
+            reader.report(entry.doc, (*entry.path, "valid_until"), "ends before it starts", o.id)
+
+    for entry in located["segments"]:
+        for i, fid in enumerate(entry.item.features):
+            missing(entry, ("features", i), fid, features, "feature")
+
+
+def _check_projection(reader: _Reader, doc: YamlDocument, projection: d.Projection) -> None:
+    for tier, scenarios in projection.tier_scenarios.items():
+        if tier not in projection.tiers:
+            reader.report(doc, ("projection", "tier_scenarios", tier), f"unknown tier {tier!r}")
+        for name in scenarios:
+            if name not in projection.scenarios:
+                reader.report(doc, ("projection", "tier_scenarios", tier, name), f"unknown scenario {name!r}")
+
+
+def _check_sources(reader: _Reader, entry: _Located, model: type[BaseModel]) -> None:
+    fields = set(model.model_fields) - {"sources"}
+    for i, source in enumerate(entry.item.sources):
+        if source.field and source.field.split(".")[0] not in fields:
+            reader.report(entry.doc, (*entry.path, "sources", i, "field"),
+                          f"names no field of this record{closest(source.field, fields)}", entry.item.id)

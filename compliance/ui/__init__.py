@@ -1,0 +1,1 @@
+"""Streamlit pages: the only part of the product that imports streamlit."""

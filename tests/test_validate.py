@@ -1,0 +1,173 @@
+"""Every kind of mistake in a data folder is reported with file, line and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from compliance.problems import Problem
+from compliance.store.validate import read_data_dir
+from tests.helpers import line_of, replace_in
+
+
+def problems_in(directory: Path) -> list[Problem]:
+    dataset, problems, _ = read_data_dir(directory)
+    assert (dataset is None) == bool(problems)
+    return problems
+
+
+def only(problems: list[Problem]) -> Problem:
+    assert len(problems) == 1, [str(p) for p in problems]
+    return problems[0]
+
+
+def test_example_data_is_valid(data_dir: Path) -> None:
+    assert problems_in(data_dir) == []
+
+
+def test_yaml_syntax_error_names_file_and_line(data_dir: Path) -> None:
+    path = data_dir / "routes.yaml"
+    replace_in(path, "models: [gpt-5, gpt-5-mini, gpt-4.1, o3]", "models: [gpt-5, gpt-5-mini")
+    problem = only(problems_in(data_dir))
+    assert problem.file.endswith("routes.yaml")
+    assert problem.line is not None and problem.line >= line_of(path, "models: [gpt-5, gpt-5-mini")
+    assert "YAML error" in problem.message
+
+
+def test_unknown_key_is_an_error(data_dir: Path) -> None:
+    path = data_dir / "providers.yaml"
+    replace_in(path, "    hq_country: FR", "    hq_country: FR\n    headquarter: Paris")
+    problem = only(problems_in(data_dir))
+    assert problem.line == line_of(path, "headquarter: Paris")
+    assert problem.field == "providers[mistral].headquarter"
+    assert problem.message == "unknown key"
+
+
+def test_wrong_type_is_an_error(data_dir: Path) -> None:
+    path = data_dir / "routes.yaml"
+    replace_in(path, "    retention_days: 55", '    retention_days: "55"')
+    problem = only(problems_in(data_dir))
+    assert problem.line == line_of(path, 'retention_days: "55"')
+    assert problem.field == "routes[gemini-api].retention_days"
+    assert "valid integer" in problem.message
+
+
+def test_wrong_enum_value_lists_the_allowed_ones(data_dir: Path) -> None:
+    path = data_dir / "routes.yaml"
+    replace_in(path, "    residency: on_premises", "    residency: onprem")
+    problem = only(problems_in(data_dir))
+    assert problem.line == line_of(path, "residency: onprem")
+    assert "on_premises" in problem.message and "'onprem'" in problem.message
+
+
+def test_route_naming_unknown_processor_is_dangling(data_dir: Path) -> None:
+    path = data_dir / "routes.yaml"
+    replace_in(path, "    processor: northwind", "    processor: northwnd")
+    problem = only(problems_in(data_dir))
+    assert problem.line == line_of(path, "processor: northwnd")
+    assert problem.field == "routes[vllm-onprem].processor"
+    assert "unknown provider 'northwnd'" in problem.message and "closest: northwind" in problem.message
+
+
+def test_flow_naming_unknown_category_is_dangling(data_dir: Path) -> None:
+    path = data_dir / "features.yaml"
+    replace_in(path, "categories: [org.public]", "categories: [org.publik]")
+    problem = only(problems_in(data_dir))
+    assert problem.line == line_of(path, "categories: [org.publik]")
+    assert problem.field == "features[marketing-copy].flows[0].categories[0]"
+    assert "unknown category 'org.publik'" in problem.message
+
+
+def test_flow_naming_unknown_route_is_dangling(data_dir: Path) -> None:
+    path = data_dir / "features.yaml"
+    replace_in(path, "      - route: llama-bedrock-us", "      - route: llama-bedrock-eu")
+    problems = problems_in(data_dir)
+    assert any("unknown route 'llama-bedrock-eu'" in p.message and p.line == line_of(path, "llama-bedrock-eu")
+               for p in problems)
+
+
+def test_category_with_missing_parent_is_an_error(data_dir: Path) -> None:
+    path = data_dir / "categories.yaml"
+    with path.open("a") as f:
+        f.write("  - key: user.place.imprecise\n    name: Somewhere\n    sensitivity: low\n")
+    problem = only(problems_in(data_dir))
+    assert problem.line == line_of(path, "key: user.place.imprecise")
+    assert "parent category 'user.place' is missing" in problem.message
+
+
+def test_duplicate_id_names_both_places(data_dir: Path) -> None:
+    path = data_dir / "features.yaml"
+    with path.open("a") as f:
+        f.write("  - id: code-assistant\n    name: Again\n    segment: internal\n    human_review: true\n")
+    problem = only(problems_in(data_dir))
+    assert problem.line == line_of(path, "id: code-assistant", occurrence=2)
+    assert f"first at {problem.file}:{line_of(path, 'id: code-assistant')}" in problem.message
+
+
+def test_missing_required_field_points_at_its_record(data_dir: Path) -> None:
+    path = data_dir / "routes.yaml"
+    replace_in(path, "    trains_on_inputs: true\n    status: blocked\n    models: [llama-4-maverick]",
+               "    status: blocked\n    models: [llama-4-maverick]")
+    problem = only(problems_in(data_dir))
+    assert problem.field == "routes[llama-api].trains_on_inputs"
+    assert problem.message == "required field is missing"
+    assert problem.line == line_of(path, "  - id: llama-api")
+
+
+def test_unknown_file_in_data_folder_is_reported(data_dir: Path) -> None:
+    (data_dir / "provider.yaml").write_text("providers: []\n")
+    problem = only(problems_in(data_dir))
+    assert problem.file.endswith("provider.yaml") and "unknown data file" in problem.message
+
+
+def test_several_mistakes_are_all_listed(data_dir: Path) -> None:
+    replace_in(data_dir / "providers.yaml", "    hq_country: FR", "    hq_country: France")
+    replace_in(data_dir / "routes.yaml", "    processor: northwind", "    processor: nobody")
+    replace_in(data_dir / "categories.yaml", "  - key: org.public", "  - key: org.public\n    colour: blue")
+    replace_in(data_dir / "features.yaml", "    human_review: false\n    tags: [productivity]",
+               "    human_review: maybe\n    tags: [productivity]")
+    problems = problems_in(data_dir)
+    files = sorted({Path(p.file).name for p in problems})
+    assert files == ["categories.yaml", "features.yaml", "providers.yaml", "routes.yaml"]
+    assert len(problems) == 4
+    assert all(p.line for p in problems)
+
+
+def test_python_object_tags_are_refused(data_dir: Path) -> None:
+    (data_dir / "costs.yaml").write_text("segments: !!python/object/apply:os.system ['echo hacked']\n")
+    problem = only(problems_in(data_dir))
+    assert problem.line == 1 and "YAML error" in problem.message
+
+
+def test_alias_bomb_is_refused_quickly(data_dir: Path) -> None:
+    lines = ['a: &a ["x","x","x","x","x","x","x","x","x"]']
+    for i in range(1, 9):
+        prev, name = chr(96 + i), chr(97 + i)
+        lines.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
+    (data_dir / "costs.yaml").write_text("\n".join(lines) + "\n")
+    problem = only(problems_in(data_dir))
+    assert "too large" in problem.message
+
+
+def test_segments_may_be_a_mapping_or_a_list(data_dir: Path) -> None:
+    (data_dir / "costs.yaml").write_text(
+        "segments:\n  - id: b2b\n    users: 10\n    revenue_per_user_month: 5.0\n"
+    )
+    dataset, problems, _ = read_data_dir(data_dir)
+    assert problems == [] and dataset is not None
+    assert [s.id for s in dataset.costs.segments] == ["b2b"]
+
+
+def test_error_in_mapping_segment_points_at_its_line(data_dir: Path) -> None:
+    path = data_dir / "costs.yaml"
+    replace_in(path, "    users: 2500000", "    users: lots")
+    problem = only(problems_in(data_dir))
+    assert problem.line == line_of(path, "users: lots")
+    assert "valid integer" in problem.message
+
+
+def test_override_needs_prices_or_discount_not_both(data_dir: Path) -> None:
+    path = data_dir / "costs.yaml"
+    replace_in(path, "    discount: 0.08", "    discount: 0.08\n    input: 2.0")
+    problem = only(problems_in(data_dir))
+    assert "either absolute prices" in problem.message
+    assert problem.line == line_of(path, "id: aws-edp-2026")
