@@ -66,8 +66,8 @@ def agreement_alerts(provider: d.Provider, on: date, within: int) -> list[Alert]
         if found:
             severity, days = found
             verb = "expired" if days < 0 else "expires"
-            alerts.append(Alert(severity, kind, provider.id,
-                                f"{label} {verb} on {agreement.expires_on} ({_when(days)})", agreement.expires_on, days))
+            message = f"{label} {verb} on {agreement.expires_on} ({_when(days)})"
+            alerts.append(Alert(severity, kind, provider.id, message, agreement.expires_on, days))
     return alerts
 
 

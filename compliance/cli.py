@@ -50,7 +50,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_load(args: argparse.Namespace) -> int:
     settings = _settings(args)
     directory = Path(args.dir) if args.dir else settings.data_dir
-    dataset, problems, _ = read_data_dir(directory)  # validate before touching the store
+    _, problems, _ = read_data_dir(directory)  # validate before touching the store
     if problems:
         raise InvalidInput(problems)
     store = Store.open(settings, seed=False)

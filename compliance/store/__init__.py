@@ -21,7 +21,7 @@ from compliance.store.export import write_dataset
 from compliance.store.sync import LoadReport, replace_dataset
 from compliance.store.validate import read_data_dir
 
-__all__ = ["Store", "StoreUnavailable", "LoadReport", "default_actor", "documents", "tables"]
+__all__ = ["LoadReport", "Store", "StoreUnavailable", "default_actor", "documents", "tables"]
 
 
 def default_actor() -> str:

@@ -43,13 +43,15 @@ def provider_children(p: d.Provider) -> list[Any]:
         t.CertificationRow(provider_id=p.id, position=i, name=c.name, valid_until=c.valid_until, evidence=c.evidence)
         for i, c in enumerate(p.certifications)
     ]
-    rows += _source_rows(p.sources, provider_id=p.id)
+    rows += source_rows(p.sources, provider_id=p.id)
     return rows
 
 
-def _source_rows(sources: list[d.Source], **owner: str) -> list[t.FactSourceRow]:
+def source_rows(sources: list[d.Source], *, provider_id: str | None = None,
+                route_id: str | None = None) -> list[t.FactSourceRow]:
     return [
-        t.FactSourceRow(position=i, **owner, **s.model_dump())
+        t.FactSourceRow(position=i, provider_id=provider_id, route_id=route_id, field=s.field, url=s.url,
+                        as_of=s.as_of, status=s.status, note=s.note)
         for i, s in enumerate(sources)
     ]
 

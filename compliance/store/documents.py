@@ -8,7 +8,7 @@ them, and the tables are filled from them. Unknown keys are errors; types are st
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -32,8 +32,15 @@ Day = Annotated[date, Field(strict=False)]
 Fraction = Annotated[float, Field(ge=0, le=1)]
 
 
-def _enum(kind: type) -> Any:
-    return Annotated[kind, Field(strict=False)]
+# Enum fields accept their string values (lax) while everything else stays strict.
+DpaStatusValue = Annotated[DpaStatus, Field(strict=False)]
+BaaStatusValue = Annotated[BaaStatus, Field(strict=False)]
+ResidencyValue = Annotated[Residency, Field(strict=False)]
+RouteStatusValue = Annotated[RouteStatus, Field(strict=False)]
+SegmentValue = Annotated[Segment, Field(strict=False)]
+SensitivityValue = Annotated[Sensitivity, Field(strict=False)]
+SourceStatusValue = Annotated[SourceStatus, Field(strict=False)]
+TransferMechanismValue = Annotated[TransferMechanism, Field(strict=False)]
 
 
 class _Doc(BaseModel):
@@ -44,12 +51,12 @@ class Source(_Doc):
     field: ShortText | None = None
     url: Text | None = None
     as_of: Day | None = None
-    status: _enum(SourceStatus) = SourceStatus.verified
+    status: SourceStatusValue = SourceStatus.verified
     note: Text | None = None
 
 
 class DpaAgreement(_Doc):
-    status: _enum(DpaStatus)
+    status: DpaStatusValue
     version: ShortText | None = None
     signed_on: Day | None = None
     expires_on: Day | None = None
@@ -58,7 +65,7 @@ class DpaAgreement(_Doc):
 
 
 class BaaAgreement(_Doc):
-    status: _enum(BaaStatus)
+    status: BaaStatusValue
     version: ShortText | None = None
     signed_on: Day | None = None
     expires_on: Day | None = None
@@ -84,7 +91,7 @@ class Provider(_Doc):
     hq_country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] | None = None
     dpa: DpaAgreement | None = None
     baa: BaaAgreement | None = None
-    transfer_mechanism: _enum(TransferMechanism) | None = None
+    transfer_mechanism: TransferMechanismValue | None = None
     certifications: list[Certification] = []
     subprocessors: Subprocessors | None = None
     owner: ShortText | None = None
@@ -101,11 +108,11 @@ class Route(_Doc):
     processor: Id
     service: ShortText
     region: ShortText | None = None
-    residency: _enum(Residency)
+    residency: ResidencyValue
     zero_data_retention: bool
     retention_days: Annotated[int, Field(ge=0, le=36_500)] | None = None
     trains_on_inputs: bool
-    status: _enum(RouteStatus)
+    status: RouteStatusValue
     price_provider: Id | None = None
     regional_premium: Annotated[float, Field(ge=0, le=10)] | None = None
     models: list[ShortText] = []
@@ -119,7 +126,7 @@ class Category(_Doc):
     key: Id
     name: ShortText
     description: Text | None = None
-    sensitivity: _enum(Sensitivity)
+    sensitivity: SensitivityValue
     tags: list[Id] = []
     source: ShortText | None = None
 
@@ -147,7 +154,7 @@ class Feature(_Doc):
     name: ShortText
     description: Text | None = None
     owner: ShortText | None = None
-    segment: _enum(Segment)
+    segment: SegmentValue
     human_review: bool
     tags: list[Id] = []
     flows: list[Flow] = []

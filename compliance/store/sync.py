@@ -37,7 +37,7 @@ def _provider_children(session: Session, p: d.Provider) -> None:
 
 
 def _route_children(session: Session, r: d.Route) -> None:
-    session.add_all(convert._source_rows(r.sources, route_id=r.id))
+    session.add_all(convert.source_rows(r.sources, route_id=r.id))
 
 
 def _feature_children(session: Session, f: d.Feature) -> None:
@@ -45,8 +45,10 @@ def _feature_children(session: Session, f: d.Feature) -> None:
         row = t.FlowRow(feature_id=f.id, position=i, route_id=flow.route, model=flow.model, share=flow.share)
         session.add(row)
         session.flush()
+        assert row.id is not None
+        flow_id = row.id
         session.add_all(
-            t.FlowCategoryRow(flow_id=row.id, position=j, category_key=key) for j, key in enumerate(flow.categories)
+            t.FlowCategoryRow(flow_id=flow_id, position=j, category_key=key) for j, key in enumerate(flow.categories)
         )
 
 

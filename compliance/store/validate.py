@@ -187,8 +187,8 @@ def read_data_dir(directory: Path) -> tuple[d.DataSet | None, list[Problem], dic
                 continue
             if section == "segments":
                 raw = _segments_as_list(doc, raw)
-            for path, item in reader.items(doc, section, raw):
-                located[section].append(_Located(doc, path, item))
+            for item_path, item in reader.items(doc, section, raw):
+                located[section].append(_Located(doc, item_path, item))
 
     _check_references(reader, located)
     costs_doc = docs.get("costs.yaml")
@@ -258,7 +258,8 @@ def _check_references(reader: _Reader, located: dict[str, list[_Located]]) -> No
             names.add(cert.name)
         for kind in ("dpa", "baa"):
             agreement = getattr(p, kind)
-            if agreement and agreement.signed_on and agreement.expires_on and agreement.expires_on < agreement.signed_on:
+            signed, expires = (agreement.signed_on, agreement.expires_on) if agreement else (None, None)
+            if signed and expires and expires < signed:
                 reader.report(entry.doc, (*entry.path, kind, "expires_on"), "expires before it was signed", p.id)
         _check_sources(reader, entry, d.Provider)
 
