@@ -1,0 +1,1 @@
+"""The policy language (parse, validate), facts, decisions, the matrix and policy tests."""

@@ -1,0 +1,123 @@
+"""Three-valued evaluation of conditions (Kleene logic), shared by single decisions and the matrix.
+
+Truth values are small ints so that `all` is min, `any` is max and `not` is 2 - x, the same
+in Python and in numpy: FALSE = 0, UNKNOWN = 1, TRUE = 2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from compliance.policy.model import Leaf, Node, RelativeDay
+
+FALSE, UNKNOWN, TRUE = 0, 1, 2
+
+
+def resolve(value: Any, today: date) -> Any:
+    """Relative dates become dates on the evaluation day."""
+    if isinstance(value, RelativeDay):
+        return value.on(today)
+    if isinstance(value, tuple):
+        return tuple(resolve(v, today) for v in value)
+    return value
+
+
+def leaf_test(leaf: Leaf) -> Callable[[Any, date], int]:
+    """A function from (fact value, evaluation date) to FALSE/UNKNOWN/TRUE."""
+    op, operand = leaf.op, leaf.value
+    relative = isinstance(operand, RelativeDay) or (
+        isinstance(operand, tuple) and any(isinstance(v, RelativeDay) for v in operand))
+
+    if op == "exists":
+        def exists(value: Any, _today: date) -> int:
+            present = bool(value) if isinstance(value, list) else value is not None
+            return TRUE if present == operand else FALSE
+        return exists
+
+    compare: Callable[[Any, Any], bool] = {
+        "eq": lambda v, x: v == x,
+        "ne": lambda v, x: v != x,
+        "in": lambda v, x: v in x,
+        "not_in": lambda v, x: v not in x,
+        "contains": lambda v, x: x in v,
+        "lt": lambda v, x: v < x,
+        "lte": lambda v, x: v <= x,
+        "gt": lambda v, x: v > x,
+        "gte": lambda v, x: v >= x,
+        "before": lambda v, x: v < x,
+        "after": lambda v, x: v > x,
+    }[op]
+
+    if relative:
+        def test_relative(value: Any, today: date) -> int:
+            if value is None:
+                return UNKNOWN
+            return TRUE if compare(value, resolve(operand, today)) else FALSE
+        return test_relative
+
+    def test(value: Any, _today: date) -> int:
+        if value is None:
+            return UNKNOWN
+        return TRUE if compare(value, operand) else FALSE
+    return test
+
+
+Facts = dict[str, Any]
+Tester = Callable[[Facts, date], int]
+
+
+def compile_node(node: Node) -> Tester:
+    """A fast function from (facts, date) to a truth value."""
+    if node.leaf is not None:
+        fact = node.leaf.fact
+        test = leaf_test(node.leaf)
+        return lambda facts, today: test(facts[fact], today)
+    parts = [compile_node(child) for child in node.children]
+    if node.kind == "not":
+        only = parts[0]
+        return lambda facts, today: TRUE - only(facts, today)
+    if len(parts) == 1:
+        return parts[0]
+    if node.kind == "all":
+        def all_of(facts: Facts, today: date) -> int:
+            result = TRUE
+            for part in parts:
+                value = part(facts, today)
+                if value == FALSE:
+                    return FALSE
+                result = min(result, value)
+            return result
+        return all_of
+
+    def any_of(facts: Facts, today: date) -> int:
+        result = FALSE
+        for part in parts:
+            value = part(facts, today)
+            if value == TRUE:
+                return TRUE
+            result = max(result, value)
+        return result
+    return any_of
+
+
+def explain(node: Node, facts: Facts, today: date) -> tuple[int, list[tuple[Leaf, int, Any]]]:
+    """Evaluate without short-cuts and return each leaf that was false or unknown, with its fact value."""
+    if node.leaf is not None:
+        value = facts[node.leaf.fact]
+        result = leaf_test(node.leaf)(value, today)
+        return result, ([] if result == TRUE else [(node.leaf, result, value)])
+    results = [explain(child, facts, today) for child in node.children]
+    misses = [miss for _, found in results for miss in found]
+    values = [value for value, _ in results]
+    if node.kind == "not":
+        inner = values[0]
+        if inner == FALSE:  # a `not` that holds: its inner misses are what made it hold
+            return TRUE, []
+        leaves = node.children[0].leaves()
+        return TRUE - inner, [(leaf, FALSE if inner == TRUE else UNKNOWN, facts[leaf.fact]) for leaf in leaves]
+    combined = min(values) if node.kind == "all" else max(values)
+    if combined == TRUE:
+        return TRUE, []
+    return combined, misses

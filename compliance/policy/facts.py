@@ -1,0 +1,145 @@
+"""The facts a policy may name, their types, and their values for a request.
+
+Facts belong to one of three subjects: the feature, the category, or the route (which
+also carries its processor's and model provider's facts, some of which depend on the
+evaluation date). `None` is an unknown fact; list facts are never unknown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from compliance.store import documents as d
+from compliance.store.derived import active_certifications, agreement_active, days_to_expiry, route_stale
+from compliance.store.enums import (
+    BaaStatus,
+    DpaStatus,
+    Residency,
+    RouteStatus,
+    Segment,
+    Sensitivity,
+    TransferMechanism,
+)
+
+
+@dataclass(frozen=True)
+class FactType:
+    """What values a fact holds: `kind` is bool, int, date, str, enum, id or list."""
+
+    kind: str
+    choices: tuple[str, ...] = ()  # enum values
+    ids: str = ""  # for kind "id": which store ids ("feature", "route", "provider", "category")
+
+
+BOOL, INT, DATE, STR, LIST = FactType("bool"), FactType("int"), FactType("date"), FactType("str"), FactType("list")
+
+
+def _enum(kind: type[Any]) -> FactType:
+    return FactType("enum", tuple(m.value for m in kind))
+
+
+def _provider_facts(prefix: str) -> dict[str, FactType]:
+    return {
+        f"{prefix}.id": FactType("id", ids="provider"),
+        f"{prefix}.name": STR,
+        f"{prefix}.hq_country": STR,
+        f"{prefix}.transfer_mechanism": _enum(TransferMechanism),
+        f"{prefix}.certifications": LIST,
+        f"{prefix}.dpa.status": _enum(DpaStatus),
+        f"{prefix}.dpa.active": BOOL,
+        f"{prefix}.dpa.expires_on": DATE,
+        f"{prefix}.dpa.days_to_expiry": INT,
+        f"{prefix}.baa.status": _enum(BaaStatus),
+        f"{prefix}.baa.active": BOOL,
+    }
+
+
+FEATURE_FACTS: dict[str, FactType] = {
+    "feature.id": FactType("id", ids="feature"),
+    "feature.name": STR,
+    "feature.segment": _enum(Segment),
+    "feature.human_review": BOOL,
+    "feature.tags": LIST,
+    "feature.owner": STR,
+}
+CATEGORY_FACTS: dict[str, FactType] = {
+    "category.key": FactType("id", ids="category"),
+    "category.name": STR,
+    "category.sensitivity": _enum(Sensitivity),
+    "category.tags": LIST,
+}
+ROUTE_FACTS: dict[str, FactType] = {
+    "route.id": FactType("id", ids="route"),
+    "route.name": STR,
+    "route.service": STR,
+    "route.region": STR,
+    "route.residency": _enum(Residency),
+    "route.zero_data_retention": BOOL,
+    "route.retention_days": INT,
+    "route.trains_on_inputs": BOOL,
+    "route.status": _enum(RouteStatus),
+    "route.stale": BOOL,
+    **_provider_facts("processor"),
+    **_provider_facts("model_provider"),
+}
+FACTS: dict[str, FactType] = {**FEATURE_FACTS, **CATEGORY_FACTS, **ROUTE_FACTS}
+SUBJECT_OF = {path: path.split(".")[0] if not path.startswith(("processor.", "model_provider.")) else "route"
+              for path in FACTS}
+
+
+def feature_facts(feature: d.Feature) -> dict[str, Any]:
+    return {
+        "feature.id": feature.id,
+        "feature.name": feature.name,
+        "feature.segment": feature.segment.value,
+        "feature.human_review": feature.human_review,
+        "feature.tags": list(feature.tags),
+        "feature.owner": feature.owner,
+    }
+
+
+def category_facts(category: d.Category) -> dict[str, Any]:
+    return {
+        "category.key": category.key,
+        "category.name": category.name,
+        "category.sensitivity": category.sensitivity.value,
+        "category.tags": list(category.tags),
+    }
+
+
+def provider_facts(prefix: str, provider: d.Provider | None, on: date) -> dict[str, Any]:
+    if provider is None:  # cannot happen for a validated store; every fact is then unknown
+        return {path: ([] if kind is LIST else None) for path, kind in _provider_facts(prefix).items()}
+    dpa, baa = provider.dpa, provider.baa
+    return {
+        f"{prefix}.id": provider.id,
+        f"{prefix}.name": provider.name,
+        f"{prefix}.hq_country": provider.hq_country,
+        f"{prefix}.transfer_mechanism": provider.transfer_mechanism.value if provider.transfer_mechanism else None,
+        f"{prefix}.certifications": active_certifications(provider.certifications, on),
+        f"{prefix}.dpa.status": dpa.status.value if dpa else None,
+        f"{prefix}.dpa.active": agreement_active(dpa, on),
+        f"{prefix}.dpa.expires_on": dpa.expires_on if dpa else None,
+        f"{prefix}.dpa.days_to_expiry": days_to_expiry(dpa, on),
+        f"{prefix}.baa.status": baa.status.value if baa else None,
+        f"{prefix}.baa.active": agreement_active(baa, on),
+    }
+
+
+def route_facts(route: d.Route, providers: dict[str, d.Provider], on: date, window_days: int) -> dict[str, Any]:
+    return {
+        "route.id": route.id,
+        "route.name": route.name,
+        "route.service": route.service,
+        "route.region": route.region,
+        "route.residency": route.residency.value,
+        "route.zero_data_retention": route.zero_data_retention,
+        "route.retention_days": route.retention_days,
+        "route.trains_on_inputs": route.trains_on_inputs,
+        "route.status": route.status.value,
+        "route.stale": route_stale(route.last_verified_on, on, window_days),
+        **provider_facts("processor", providers.get(route.processor), on),
+        **provider_facts("model_provider", providers.get(route.model_provider), on),
+    }

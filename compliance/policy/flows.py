@@ -1,0 +1,59 @@
+"""Declared flows and route choices, answered with the one decision function."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from compliance.policy.decide import Decider, Decision
+
+
+@dataclass(frozen=True)
+class FlowResult:
+    """A feature's declared flow (route + categories): compliant when every category is allowed."""
+
+    feature: str
+    index: int
+    route: str
+    model: str | None
+    share: float
+    decisions: tuple[Decision, ...]
+
+    @property
+    def compliant(self) -> bool:
+        return all(d.allowed for d in self.decisions)
+
+    @property
+    def violations(self) -> tuple[Decision, ...]:
+        return tuple(d for d in self.decisions if not d.allowed)
+
+
+@dataclass(frozen=True)
+class RouteOption:
+    """One route for a feature and a set of categories: allowed only if every category is."""
+
+    route: str
+    decisions: tuple[Decision, ...]
+
+    @property
+    def allowed(self) -> bool:
+        return all(d.allowed for d in self.decisions)
+
+
+def evaluate_flows(decider: Decider, on: date, feature: str | None = None) -> list[FlowResult]:
+    features = decider.dataset.features
+    if feature is not None:
+        decider._known("feature", feature, decider.features)
+        features = [decider.features[feature]]
+    return [
+        FlowResult(f.id, i, flow.route, flow.model, flow.share,
+                   tuple(decider.decide(f.id, key, flow.route, on) for key in flow.categories))
+        for f in features for i, flow in enumerate(f.flows)
+    ]
+
+
+def route_options(decider: Decider, feature: str, categories: list[str], on: date) -> list[RouteOption]:
+    """Every route for the request, allowed ones first (store order within each group)."""
+    options = [RouteOption(r.id, tuple(decider.decide(feature, key, r.id, on) for key in categories))
+               for r in decider.dataset.routes]
+    return sorted(options, key=lambda o: not o.allowed)

@@ -1,0 +1,187 @@
+"""Every feature x category x route decision for a date, evaluated in bulk.
+
+The compiled rules of `Decider` are evaluated over whole arrays: each condition leaf once
+per feature, category or route, then combined with the same three-valued logic (all = min,
+any = max, not = 2 - x). `tests/test_matrix.py` checks that every cell equals `decide`.
+After a route or provider changes, only the columns of the routes it touches are redone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+from compliance.policy.decide import Decider
+from compliance.policy.evaluate import TRUE, leaf_test
+from compliance.policy.facts import SUBJECT_OF, route_facts
+from compliance.policy.model import Leaf, Node
+from compliance.store import documents as d
+
+AXIS = {"feature": 0, "category": 1, "route": 2}
+
+
+@dataclass
+class MatrixResult:
+    """`allowed[f, c, r]`, and `deciding[f, c, r]`: the first deciding rule's index, -1 for default deny."""
+
+    as_of: date
+    features: list[str]
+    categories: list[str]
+    routes: list[str]
+    allowed: np.ndarray
+    deciding: np.ndarray
+    rule_ids: list[str]
+
+    def decision(self, feature: str, category: str, route: str) -> bool:
+        return bool(self.allowed[self.features.index(feature), self.categories.index(category),
+                                 self.routes.index(route)])
+
+    def rows(self):  # type: ignore[no-untyped-def]
+        """(feature, category, route, decision, first deciding rule) for every cell."""
+        for fi, f in enumerate(self.features):
+            for ci, c in enumerate(self.categories):
+                for ri, r in enumerate(self.routes):
+                    rule = int(self.deciding[fi, ci, ri])
+                    yield f, c, r, "allow" if self.allowed[fi, ci, ri] else "deny", \
+                        self.rule_ids[rule] if rule >= 0 else ""
+
+
+class Matrix:
+    """Bulk evaluation over a Decider's store snapshot and compiled policy set."""
+
+    def __init__(self, decider: Decider):
+        self.decider = decider
+        self.features = [f.id for f in decider.dataset.features]
+        self.categories = [c.key for c in decider.dataset.categories]
+        self.routes = [r.id for r in decider.dataset.routes]
+        self.route_docs = dict(decider.routes)
+        self.leaves: dict[Leaf, int] = {}
+        for compiled in decider.rules:
+            for leaf in compiled.rule.when.leaves() if compiled.rule.when else []:
+                self.leaves.setdefault(leaf, len(self.leaves))
+        self._static = {leaf: self._static_values(leaf) for leaf in self.leaves
+                        if SUBJECT_OF[leaf.fact] != "route"}
+        self._scopes = [self._scope(c.rule) for c in decider.rules]
+        self.result: MatrixResult | None = None
+        self._route_values: dict[Leaf, np.ndarray] = {}
+
+    # --- building blocks -------------------------------------------------------------------
+    def _shape(self, values: np.ndarray, subject: str) -> np.ndarray:
+        shape = [1, 1, 1]
+        shape[AXIS[subject]] = values.shape[0]
+        return values.reshape(shape)
+
+    def _static_values(self, leaf: Leaf) -> np.ndarray:
+        subject = SUBJECT_OF[leaf.fact]
+        test = leaf_test(leaf)
+        facts = (self.decider._feature_facts if subject == "feature" else self.decider._category_facts)
+        keys = self.features if subject == "feature" else self.categories
+        today = date.min  # feature and category facts never depend on the date
+        return self._shape(np.array([test(facts[k][leaf.fact], today) for k in keys], dtype=np.int8), subject)
+
+    def _route_leaf_values(self, route_ids: list[str], on: date) -> dict[Leaf, np.ndarray]:
+        facts = [route_facts(self.route_docs[r], self.decider.providers, on, self.decider.freshness_days)
+                 for r in route_ids]
+        values = {}
+        for leaf in self.leaves:
+            if SUBJECT_OF[leaf.fact] == "route":
+                test = leaf_test(leaf)
+                values[leaf] = np.array([test(f[leaf.fact], on) for f in facts], dtype=np.int8).reshape(1, 1, -1)
+        return values
+
+    def _scope(self, rule) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
+        h = self.decider.hierarchy
+        fits = h.deny_fits if rule.effect == "deny" else h.allow_fits
+        f = np.array([rule.features is None or x in rule.features for x in self.features], dtype=bool)
+        c = np.array([fits(rule.categories, x) for x in self.categories], dtype=bool)
+        r = np.array([rule.routes is None or x in rule.routes for x in self.routes], dtype=bool)
+        return f.reshape(-1, 1, 1), c.reshape(1, -1, 1), r
+
+    def _node(self, node: Node, route_values: dict[Leaf, np.ndarray]) -> np.ndarray:
+        if node.leaf is not None:
+            leaf = node.leaf
+            return self._static[leaf] if leaf in self._static else route_values[leaf]
+        parts = [self._node(child, route_values) for child in node.children]
+        if node.kind == "not":
+            return (TRUE - parts[0]).astype(np.int8)
+        combine = np.minimum if node.kind == "all" else np.maximum
+        result = parts[0]
+        for part in parts[1:]:
+            result = combine(result, part)
+        return result
+
+    # --- evaluation ------------------------------------------------------------------------
+    def _evaluate(self, route_idx: list[int], on: date) -> tuple[np.ndarray, np.ndarray]:
+        route_ids = [self.routes[i] for i in route_idx]
+        route_values = self._route_leaf_values(route_ids, on)
+        shape = (len(self.features), len(self.categories), len(route_idx))
+        denied = np.zeros(shape, dtype=bool)
+        allowed_any = np.zeros(shape, dtype=bool)
+        deciding = np.full(shape, -1, dtype=np.int16)
+        first_allow = np.full(shape, -1, dtype=np.int16)
+        cat_pos = {c: i for i, c in enumerate(self.categories)}
+        route_pos = {r: i for i, r in enumerate(route_ids)}
+        feature_pos = {f: i for i, f in enumerate(self.features)}
+        for compiled, (f_scope, c_scope, r_scope_all) in zip(self.decider.rules, self._scopes, strict=True):
+            r_scope = r_scope_all[route_idx].reshape(1, 1, -1)
+            if not (f_scope.any() and c_scope.any() and r_scope.any()):
+                continue
+            rule = compiled.rule
+            when = self._node(rule.when, route_values) if rule.when else np.full((1, 1, 1), TRUE, dtype=np.int8)
+            holds = when >= 1 if rule.effect == "deny" else when == TRUE
+            applies = np.broadcast_to(holds & f_scope & c_scope & r_scope, shape)
+            if rule.effect == "deny":
+                waived = self._waived(compiled, on, feature_pos, cat_pos, route_pos, shape)
+                if waived is not None:
+                    applies = applies & ~waived
+                deciding[applies & ~denied] = compiled.index
+                denied |= applies
+            else:
+                first_allow[applies & ~allowed_any] = compiled.index
+                allowed_any |= applies
+        allowed = allowed_any & ~denied
+        deciding = np.where(allowed, first_allow, deciding)
+        return allowed, deciding
+
+    def _waived(self, compiled, on, feature_pos, cat_pos, route_pos, shape):  # type: ignore[no-untyped-def]
+        active = [e for e in compiled.exceptions if e.active_on(on) and e.feature in feature_pos]
+        if not active:
+            return None
+        waived = np.zeros(shape, dtype=bool)
+        h = self.decider.hierarchy
+        for exc in active:
+            cats = [i for c, i in cat_pos.items() if h.covers(exc.categories, c)]
+            routes = [route_pos[r] for r in exc.routes if r in route_pos]
+            if cats and routes:
+                waived[feature_pos[exc.feature]][np.ix_(cats, routes)] = True
+        return waived
+
+    def evaluate(self, on: date) -> MatrixResult:
+        """The whole matrix for `on`."""
+        allowed, deciding = self._evaluate(list(range(len(self.routes))), on)
+        self.result = MatrixResult(on, self.features, self.categories, self.routes, allowed, deciding,
+                                   [c.rule.id for c in self.decider.rules])
+        return self.result
+
+    def update_route(self, route: d.Route) -> MatrixResult:
+        """Replace one route's facts and redo only its column."""
+        self.route_docs[route.id] = route
+        return self._redo([self.routes.index(route.id)])
+
+    def update_provider(self, provider: d.Provider) -> MatrixResult:
+        """Replace one provider's facts and redo the columns of the routes it processes or made."""
+        self.decider.providers[provider.id] = provider
+        touched = [i for i, r in enumerate(self.routes)
+                   if provider.id in (self.route_docs[r].processor, self.route_docs[r].model_provider)]
+        return self._redo(touched)
+
+    def _redo(self, route_idx: list[int]) -> MatrixResult:
+        if self.result is None:
+            raise RuntimeError("evaluate() the matrix before updating it")
+        if route_idx:
+            allowed, deciding = self._evaluate(route_idx, self.result.as_of)
+            self.result.allowed[:, :, route_idx] = allowed
+            self.result.deciding[:, :, route_idx] = deciding
+        return self.result
