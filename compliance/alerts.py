@@ -3,12 +3,15 @@ overdue reviews and stale route facts."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from compliance.store import documents as d
 from compliance.store.derived import FRESHNESS_DAYS, route_stale
+
+if TYPE_CHECKING:
+    from compliance.policy.decide import Decider
 
 SEVERITY_ORDER = {"expired": 0, "stale": 1, "overdue": 2, "expiring": 3, "due": 4}
 
@@ -21,11 +24,19 @@ class Alert:
     message: str
     due_on: date | None
     days: int | None  # days from the evaluation date to due_on (negative: in the past)
+    breaks_on: date | None = None  # the first day the change takes effect, when it is still ahead
+    breaks: tuple[str, ...] = field(default=())  # declared flows compliant the day before, not on breaks_on
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        data["due_on"] = self.due_on.isoformat() if self.due_on else None
+        for key in ("due_on", "breaks_on"):
+            data[key] = data[key].isoformat() if data[key] else None
+        data["breaks"] = list(self.breaks)
         return data
+
+    @property
+    def sort_key(self) -> tuple[int, int, str]:
+        return SEVERITY_ORDER[self.severity], self.days if self.days is not None else -10**6, self.subject
 
 
 def _dated(severity_past: str, severity_soon: str, due: date | None, on: date, within: int) -> tuple[str, int] | None:
@@ -67,7 +78,8 @@ def agreement_alerts(provider: d.Provider, on: date, within: int) -> list[Alert]
             severity, days = found
             verb = "expired" if days < 0 else "expires"
             message = f"{label} {verb} on {agreement.expires_on} ({_when(days)})"
-            alerts.append(Alert(severity, kind, provider.id, message, agreement.expires_on, days))
+            alerts.append(Alert(severity, kind, provider.id, message, agreement.expires_on, days,
+                                _day_after(agreement.expires_on, on)))
     return alerts
 
 
@@ -80,7 +92,7 @@ def provider_alerts(provider: d.Provider, on: date, within: int) -> list[Alert]:
             verb = "expired" if days < 0 else "expires"
             alerts.append(Alert(severity, "certification", provider.id,
                                 f"{cert.name} of {provider.name} {verb} on {cert.valid_until} ({_when(days)})",
-                                cert.valid_until, days))
+                                cert.valid_until, days, _day_after(cert.valid_until, on)))
     found = _dated("overdue", "due", provider.next_review_on, on, within)
     if found:
         severity, days = found
@@ -90,9 +102,24 @@ def provider_alerts(provider: d.Provider, on: date, within: int) -> list[Alert]:
     return alerts
 
 
-def route_alerts(route: d.Route, on: date, window_days: int = FRESHNESS_DAYS) -> list[Alert]:
-    if route.status.value == "retired" or not route_stale(route.last_verified_on, on, window_days):
+def _day_after(day: date | None, on: date) -> date | None:
+    """When an end date takes effect: the day after it, if that is still ahead."""
+    if day is None or day < on:
+        return None
+    return day + timedelta(days=1)
+
+
+def route_alerts(route: d.Route, on: date, within: int = 60, window_days: int = FRESHNESS_DAYS) -> list[Alert]:
+    if route.status.value == "retired":
         return []
+    if not route_stale(route.last_verified_on, on, window_days):
+        assert route.last_verified_on is not None
+        stale_on = route.last_verified_on + timedelta(days=window_days + 1)
+        days = (stale_on - on).days
+        if days > within:
+            return []
+        return [Alert("expiring", "route", route.id, f"facts of route {route.id} go stale on {stale_on} "
+                      f"({_when(days)}); re-verify them", stale_on, days, stale_on)]
     if route.last_verified_on is None:
         return [Alert("stale", "route", route.id, f"facts of route {route.id} were never verified", None, None)]
     due = route.last_verified_on + timedelta(days=window_days)
@@ -108,6 +135,59 @@ def store_alerts(dataset: d.DataSet, on: date, within: int = 60, window_days: in
     for provider in dataset.providers:
         alerts += provider_alerts(provider, on, within)
     for route in dataset.routes:
-        alerts += route_alerts(route, on, window_days)
-    return sorted(alerts, key=lambda a: (SEVERITY_ORDER[a.severity], a.days if a.days is not None else -10**6,
-                                         a.subject))
+        alerts += route_alerts(route, on, within, window_days)
+    return sorted(alerts, key=lambda a: a.sort_key)
+
+
+def policy_alerts(decider: Decider, on: date, within: int = 60) -> list[Alert]:
+    """Exceptions expiring or expired, and the declared flows every upcoming change would break."""
+    alerts = []
+    for exc in decider.policies.exceptions:
+        found = _dated("expired", "expiring", exc.expires_on, on, within)
+        if found:
+            severity, days = found
+            verb = "expired" if days < 0 else "expires"
+            alerts.append(Alert(severity, "exception", exc.id,
+                                f"exception {exc.id} ({exc.waives} for {exc.feature}) {verb} on {exc.expires_on} "
+                                f"({_when(days)})", exc.expires_on, days, _day_after(exc.expires_on, on)))
+    return alerts
+
+
+def with_breaks(alerts: list[Alert], decider: Decider) -> list[Alert]:
+    """Attach to each upcoming change the declared flows it breaks (compliant the day before, not on the day)."""
+    from compliance.policy.flows import evaluate_flows
+
+    cache: dict[date, dict[tuple[str, int], Any]] = {}
+
+    def flows_on(day: date) -> dict[tuple[str, int], Any]:
+        if day not in cache:
+            cache[day] = {(r.feature, r.index): r for r in evaluate_flows(decider, day)}
+        return cache[day]
+
+    exceptions = {e.id: e for e in decider.policies.exceptions}
+    result = []
+    for alert in alerts:
+        if alert.breaks_on is None:
+            result.append(alert)
+            continue
+        before, after = flows_on(alert.breaks_on - timedelta(days=1)), flows_on(alert.breaks_on)
+        broken = []
+        for key, flow in after.items():
+            if flow.compliant or not before[key].compliant or not _touches(alert, flow, decider, exceptions):
+                continue
+            categories = ", ".join(d.category for d in flow.violations)
+            broken.append(f"{flow.feature} -> {flow.route} ({categories})")
+        result.append(replace(alert, breaks=tuple(broken)))
+    return result
+
+
+def _touches(alert: Alert, flow: Any, decider: Decider, exceptions: dict[str, Any]) -> bool:
+    route = decider.routes[flow.route]
+    if alert.kind in ("dpa", "baa", "certification"):
+        return alert.subject in (route.processor, route.model_provider)
+    if alert.kind == "route":
+        return alert.subject == flow.route
+    if alert.kind == "exception":
+        exc = exceptions[alert.subject]
+        return exc.feature == flow.feature and flow.route in exc.routes
+    return False

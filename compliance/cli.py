@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import sys
@@ -10,9 +11,14 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from compliance.alerts import store_alerts
+from compliance.alerts import policy_alerts, store_alerts, with_breaks
+from compliance.api import Compliance
 from compliance.config import Settings, load_settings
 from compliance.dates import parse_day
+from compliance.policy.decide import Decision
+from compliance.policy.language import Vocabulary, read_policy_dir
+from compliance.policy.matrix import Matrix
+from compliance.policy.testing import run_policy_tests
 from compliance.problems import ComplianceError, InvalidInput
 from compliance.store import Store, default_actor
 from compliance.store.validate import read_data_dir
@@ -68,18 +74,148 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    _, problems, _ = read_data_dir(settings.data_dir)
-    if problems:
+    dataset, problems, _ = read_data_dir(settings.data_dir)
+    policies = None
+    if dataset is not None:
+        policies, policy_problems = read_policy_dir(settings.policy_dir, Vocabulary.of(dataset))
+        problems += policy_problems
+    else:  # still report policy syntax and fact-path mistakes against an empty vocabulary of ids
+        _, policy_problems = read_policy_dir(settings.policy_dir, Vocabulary())
+        problems += [p for p in policy_problems if "unknown feature" not in p.message
+                     and "unknown route" not in p.message and "unknown category" not in p.message]
+    if problems or policies is None:
         raise InvalidInput(problems)
-    print(f"{settings.data_dir}: valid")
+    print(f"{settings.data_dir}: valid; {settings.policy_dir}: {len(policies.rules)} rules, "
+          f"{len(policies.exceptions)} exceptions, valid")
     return EXIT_OK
+
+
+def _compliance(args: argparse.Namespace) -> Compliance:
+    return Compliance.open(settings=_settings(args))
+
+
+def _mark(decision: Decision) -> str:
+    return "ALLOW" if decision.allowed else "DENY"
+
+
+def print_decision(decision: Decision) -> None:
+    print(f"{_mark(decision)}  {decision.feature} -> {decision.category} -> {decision.route}  (as of {decision.as_of})")
+    print(f"  rules:      {', '.join(decision.rules) or '(none: default deny)'}")
+    for reason in decision.reasons:
+        print(f"  reason:     {reason}")
+    if decision.waived_by:
+        print(f"  waived by:  {', '.join(decision.waived_by)}")
+    if decision.unknown_facts:
+        print(f"  unknown:    {', '.join(decision.unknown_facts)}")
+    print(f"  policy:     {decision.policy_digest[:12]}")
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    decision = _compliance(args).decide(feature=args.feature, category=args.category, route=args.route,
+                                        as_of=parse_day(args.as_of))
+    if args.json:
+        print(json.dumps(decision.as_dict(), indent=2))
+    else:
+        print_decision(decision)
+    return EXIT_OK if decision.allowed else EXIT_DENY
+
+
+def cmd_routes(args: argparse.Namespace) -> int:
+    c = _compliance(args)
+    on = parse_day(args.as_of)
+    options = c.routes(feature=args.feature, categories=args.category, as_of=on)
+    if args.json:
+        print(json.dumps({"feature": args.feature, "categories": args.category, "as_of": on.isoformat(),
+                          "routes": [{"route": o.route, "allowed": o.allowed,
+                                      "decisions": [d.as_dict() for d in o.decisions]} for o in options]}, indent=2))
+    else:
+        rows = []
+        for option in options:
+            reasons = [f"{d.category}: {r}" for d in option.decisions if not d.allowed for r in d.reasons[:2]]
+            deciding = [d for d in option.decisions if d.allowed == option.allowed]
+            rules = list(dict.fromkeys(rule for d in deciding for rule in d.rules))
+            rows.append(["ALLOW" if option.allowed else "DENY", option.route, ", ".join(rules) or "-",
+                         " | ".join(reasons) if reasons else option.decisions[0].reasons[0]])
+        allowed = sum(o.allowed for o in options)
+        print(f"{args.feature} with {', '.join(args.category)} as of {on}: {allowed} of {len(options)} routes allowed")
+        print(table(["", "route", "rules", "why"], rows, max_width=110))
+    return EXIT_OK if any(o.allowed for o in options) else EXIT_DENY
+
+
+def _main_reason(decision: Decision) -> str:
+    """The most telling reason: the first deny rule's, or for a default deny the failed allow rule."""
+    return decision.reasons[0] if decision.rules else decision.reasons[-1]
+
+
+def cmd_flows(args: argparse.Namespace) -> int:
+    on = parse_day(args.as_of)
+    results = _compliance(args).flows(feature=args.feature, as_of=on)
+    violations = [r for r in results if not r.compliant]
+    if args.json:
+        print(json.dumps({"as_of": on.isoformat(), "compliant": not violations, "flows": [
+            {"feature": r.feature, "flow": r.index, "route": r.route, "model": r.model, "compliant": r.compliant,
+             "decisions": [d.as_dict() for d in r.decisions]} for r in results]}, indent=2))
+        return EXIT_DENY if violations else EXIT_OK
+    print(f"{len(results) - len(violations)} of {len(results)} declared flows compliant as of {on}")
+    rows = []
+    for r in results:
+        status = "ok" if r.compliant else "VIOLATION"
+        why = "; ".join(f"{d.category}: {', '.join(d.rules) or 'default deny'} - {_main_reason(d)}"
+                        for d in r.violations)
+        waived = sorted({w for d in r.decisions for w in d.waived_by})
+        if r.compliant and waived:
+            why = f"allowed under exception {', '.join(waived)}"
+        rows.append([status, r.feature, r.route, ", ".join(d.category for d in r.decisions), why or "-"])
+    print(table(["status", "feature", "route", "categories", "why"], rows, max_width=70))
+    return EXIT_DENY if violations else EXIT_OK
+
+
+def cmd_matrix(args: argparse.Namespace) -> int:
+    c = _compliance(args)
+    on = parse_day(args.as_of)
+    result = Matrix(c.decider).evaluate(on)
+    out = open(args.out, "w", encoding="utf-8", newline="") if args.out else sys.stdout  # noqa: SIM115
+    try:
+        if args.format == "json":
+            json.dump({"as_of": on.isoformat(), "policy_digest": c.policies.digest, "cells": [
+                {"feature": f, "category": k, "route": r, "decision": dec, "rule": rule or None}
+                for f, k, r, dec, rule in result.rows()]}, out)
+            out.write("\n")
+        else:
+            writer = csv.writer(out)
+            writer.writerow(["feature", "category", "route", "decision", "rule"])
+            writer.writerows(result.rows())
+    finally:
+        if args.out:
+            out.close()
+    if args.out:
+        print(f"wrote {int(result.allowed.size)} decisions ({int(result.allowed.sum())} allowed) to {args.out}")
+    return EXIT_OK
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    test_dir = Path(args.dir) if args.dir else settings.policy_dir / "tests"
+    report = run_policy_tests(test_dir, settings.policy_dir, settings.data_dir)
+    if report.problems:
+        raise InvalidInput(report.problems)
+    for result in report.failed:
+        print(f"FAIL {result.file}:{result.line}: {result.name}: {result.message}")
+    passed = len(report.results) - len(report.failed)
+    print(f"{passed} passed, {len(report.failed)} failed")
+    covered = len(report.rules) - len(report.uncovered)
+    line = f"rule coverage: {covered}/{len(report.rules)} rules decided at least one case"
+    print(line + (f"; undecided: {', '.join(report.uncovered)}" if report.uncovered else ""))
+    return EXIT_OK if report.ok else EXIT_DENY
 
 
 def cmd_alerts(args: argparse.Namespace) -> int:
     on = parse_day(args.as_of)
     if args.within < 0:
         raise ComplianceError("--within must be zero or more days")
-    alerts = store_alerts(Store.open(_settings(args)).read(), on, args.within)
+    c = _compliance(args)
+    alerts = store_alerts(c.dataset, on, args.within) + policy_alerts(c.decider, on, args.within)
+    alerts = sorted(with_breaks(alerts, c.decider), key=lambda a: a.sort_key)
     if args.json:
         print(json.dumps({"as_of": on.isoformat(), "within_days": args.within,
                           "alerts": [a.as_dict() for a in alerts]}, indent=2))
@@ -88,8 +224,12 @@ def cmd_alerts(args: argparse.Namespace) -> int:
         print(f"no alerts on {on} (looking {args.within} days ahead)")
         return EXIT_OK
     print(f"{len(alerts)} alerts on {on} (looking {args.within} days ahead)")
-    print(table(["severity", "kind", "subject", "what"],
-                [[a.severity.upper(), a.kind, a.subject, a.message] for a in alerts], max_width=100))
+    rows = []
+    for a in alerts:
+        rows.append([a.severity.upper(), a.kind, a.subject, a.message])
+        for flow in a.breaks:
+            rows.append(["", "", "", f"  would break: {flow}"])
+    print(table(["severity", "kind", "subject", "what"], rows, max_width=110))
     return EXIT_OK
 
 
@@ -112,7 +252,28 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--reason", help="why, recorded in the audit log")
     sub = add("export", cmd_export, "write the store as YAML that load reads back unchanged")
     sub.add_argument("dir", help="folder to write")
-    add("validate", cmd_validate, "validate the data folder; list every problem with file and line")
+    add("validate", cmd_validate, "validate data and policies; list every problem with file and line")
+    sub = add("check", cmd_check, "one decision with its reasons (exit 0 allow, 1 deny)")
+    sub.add_argument("--feature", required=True)
+    sub.add_argument("--category", required=True)
+    sub.add_argument("--route", required=True)
+    sub.add_argument("--as-of", default="today", help="evaluation date (YYYY-MM-DD or today+Nd)")
+    sub.add_argument("--json", action="store_true", help="print the decision record as JSON")
+    sub = add("routes", cmd_routes, "every route for a feature and categories, allowed first")
+    sub.add_argument("--feature", required=True)
+    sub.add_argument("--category", required=True, action="append", help="repeat for several categories")
+    sub.add_argument("--as-of", default="today")
+    sub.add_argument("--json", action="store_true")
+    sub = add("flows", cmd_flows, "evaluate the declared flows of features (a CI gate: exit 1 on any violation)")
+    sub.add_argument("--feature")
+    sub.add_argument("--as-of", default="today")
+    sub.add_argument("--json", action="store_true")
+    sub = add("matrix", cmd_matrix, "every feature x category x route decision")
+    sub.add_argument("--as-of", default="today")
+    sub.add_argument("--format", choices=["csv", "json"], default="csv")
+    sub.add_argument("--out", help="file to write (default: standard output)")
+    sub = add("test", cmd_test, "run policy tests (default policies/tests)")
+    sub.add_argument("dir", nargs="?")
     sub = add("alerts", cmd_alerts, "expiring and expired agreements and certifications, overdue reviews, stale routes")
     sub.add_argument("--within", type=int, default=60, help="days to look ahead (default 60)")
     sub.add_argument("--as-of", default="today", help="evaluation date (YYYY-MM-DD or today+Nd)")

@@ -369,34 +369,48 @@ _INVALID = _Invalid()
 
 def read_policy_dir(directory: Path, vocabulary: Vocabulary) -> tuple[PolicySet | None, list[Problem]]:
     """Parse and validate every policy file; the set is returned only when there is no problem."""
-    problems: list[Problem] = []
     if not directory.is_dir():
         return None, [Problem(display_path(directory), None, "", "policy folder not found")]
     files = policy_files(directory)
-    policy_set = PolicySet(digest=digest_of(files), files=[display_path(p) for p in files])
-    rule_places: dict[str, tuple[str, int | None]] = {}
-    exception_places: dict[str, tuple[str, int | None]] = {}
-    pending: list[tuple[_FileReader, PolicyException, dict[str, Any]]] = []
+    problems: list[Problem] = []
+    docs: list[YamlDocument] = []
     for path in files:
         doc, found = read_yaml(path, display_path(path))
         problems += found
-        if doc is None or doc.data is None:
+        if doc is not None:
+            docs.append(doc)
+    policy_set, more = build_policy_set(docs, vocabulary, digest=digest_of(files))
+    problems += more
+    return (None, problems) if problems else (policy_set, [])
+
+
+def build_policy_set(docs: list[YamlDocument], vocabulary: Vocabulary, *,
+                     digest: str = "") -> tuple[PolicySet | None, list[Problem]]:
+    """Validate parsed policy documents (in policy-set order) into one policy set."""
+    problems: list[Problem] = []
+    policy_set = PolicySet(digest=digest, files=[doc.file for doc in docs])
+    rule_places: dict[str, tuple[str, int | None]] = {}
+    exception_places: dict[str, tuple[str, int | None]] = {}
+    pending: list[tuple[_FileReader, PolicyException, dict[str, Any]]] = []
+    for doc in docs:
+        if doc.data is None:
             continue
+        stem = Path(doc.file).stem
         reader = _FileReader(doc, vocabulary, problems)
         if not isinstance(doc.data, dict):
             reader.report((), "", "a policy file is a mapping with policy, description, rules, exceptions")
             continue
         reader.unknown_keys(doc.data, FILE_KEYS, (), "")
-        name = doc.data.get("policy", path.stem)
+        name = doc.data.get("policy", stem)
         if not isinstance(name, str):
             reader.report(("policy",), "policy", "must be a name")
-            name = path.stem
+            name = stem
         if isinstance(doc.data.get("description"), str):
             policy_set.descriptions[name] = doc.data["description"]
         for section in ("rules", "exceptions"):
             if doc.data.get(section) is not None and not isinstance(doc.data.get(section), list):
                 reader.report((section,), section, "must be a list")
-        raw_rules = doc.data.get("rules") if isinstance(doc.data.get("rules"), list) else []
+        raw_rules: list[Any] = doc.data["rules"] if isinstance(doc.data.get("rules"), list) else []
         for i, raw in enumerate(raw_rules):
             rule_id = raw.get("id") if isinstance(raw, dict) else None
             if isinstance(rule_id, str):
@@ -409,7 +423,7 @@ def read_policy_dir(directory: Path, vocabulary: Vocabulary) -> tuple[PolicySet 
             rule = reader.rule(raw, ("rules", i), len(policy_set.rules), name)
             if rule is not None:
                 policy_set.rules.append(rule)
-        raw_exceptions = doc.data.get("exceptions") if isinstance(doc.data.get("exceptions"), list) else []
+        raw_exceptions: list[Any] = doc.data["exceptions"] if isinstance(doc.data.get("exceptions"), list) else []
         for i, raw in enumerate(raw_exceptions):
             exc, info = reader.exception(raw, ("exceptions", i))
             if exc is None:

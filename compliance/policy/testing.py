@@ -15,7 +15,7 @@ from compliance.store.validate import read_data_dir
 from compliance.yamlsource import read_yaml
 
 FILE_KEYS = {"data", "description", "cases"}
-CASE_KEYS = {"name", "feature", "category", "route", "as_of", "expect", "rules", "waived_by", "note"}
+CASE_KEYS = {"name", "feature", "category", "route", "as_of", "expect", "rules", "waived_by", "unknown_facts", "note"}
 
 
 @dataclass
@@ -129,7 +129,7 @@ def _run_case(file: str, line: int | None, index: int, case: Any, decider: Decid
     failures = []
     if decision.decision != case["expect"]:
         failures.append(f"expected {case['expect']}, got {decision.decision}")
-    for key in ("rules", "waived_by"):
+    for key in ("rules", "waived_by", "unknown_facts"):
         if key in case and list(getattr(decision, key)) != list(case[key] or []):
             failures.append(f"expected {key} {list(case[key] or [])}, got {list(getattr(decision, key))}")
     if failures:
