@@ -11,11 +11,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
-from compliance.policy.evaluate import FALSE, TRUE, UNKNOWN, Tester, compile_node, explain
-from compliance.policy.facts import category_facts, feature_facts, route_facts
-from compliance.policy.model import PolicyException, PolicySet, Rule, show
+from compliance.policy.evaluate import FALSE, TRUE, UNKNOWN, MaskTester, compile_masks, explain, leaf_test
+from compliance.policy.facts import SUBJECT_OF, category_facts, feature_facts, route_facts
+from compliance.policy.model import Leaf, PolicyException, PolicySet, Rule, show
 from compliance.problems import NotFound
 from compliance.store import documents as d
 from compliance.store.derived import FRESHNESS_DAYS
@@ -24,9 +24,8 @@ from compliance.store.validate import closest
 _PLACEHOLDER = re.compile(r"\{([a-z_.]+)\}")
 
 
-@dataclass(frozen=True)
-class Decision:
-    """A decision record (policy.md): the answer, the rules behind it and why."""
+class Decision(NamedTuple):
+    """A decision record (policy.md): the answer, the rules behind it and why. Immutable."""
 
     feature: str
     category: str
@@ -58,15 +57,29 @@ class Decision:
 class CompiledRule:
     rule: Rule
     index: int
-    test: Tester | None
+    test: MaskTester | None  # None: no `when`, the rule applies unconditionally in its scope
     template: list[tuple[bool, str]]
     exceptions: list[PolicyException] = field(default_factory=list)
 
-    def applies(self, facts: dict[str, Any], today: date) -> int:
-        return TRUE if self.test is None else self.test(facts, today)
-
     def render(self, facts: dict[str, Any]) -> str:
-        return "".join(show(facts.get(text)) if is_fact else text for is_fact, text in self.template)
+        parts = []
+        for is_fact, text in self.template:
+            if is_fact:
+                value = facts.get(text)
+                parts.append(value if type(value) is str else show(value))
+            else:
+                parts.append(text)
+        return "".join(parts)
+
+
+@dataclass
+class _Subject:
+    """One feature, category or route (on a date) as the decision needs it: facts and leaf bitmasks."""
+
+    facts: dict[str, Any]
+    true: int  # leaves of this subject that are TRUE
+    maybe: int  # leaves of this subject that are TRUE or UNKNOWN
+    scope: int  # rules whose scope includes this subject
 
 
 def _template(reason: str) -> list[tuple[bool, str]]:
@@ -112,7 +125,14 @@ class Hierarchy:
 
 
 class Decider:
-    """Compiled policies over one snapshot of the store. Build once; decide many times."""
+    """Compiled policies over one snapshot of the store. Build once; decide many times.
+
+    Every condition leaf gets one bit. For a request, each subject (feature, category,
+    route on the date) contributes the bits of its own leaves that are true or unknown, and
+    each rule's condition is a test on those masks; rules in scope are a bitmask too. Each
+    subject's masks are computed once and cached, so a decision is a few integer operations
+    per rule in scope.
+    """
 
     def __init__(self, dataset: d.DataSet, policies: PolicySet, *, freshness_days: int = FRESHNESS_DAYS):
         self.dataset = dataset
@@ -123,52 +143,91 @@ class Decider:
         self.categories = {c.key: c for c in dataset.categories}
         self.providers = {p.id: p for p in dataset.providers}
         self.hierarchy = Hierarchy(self.categories)
-        self.rules = [CompiledRule(rule, i, compile_node(rule.when) if rule.when else None, _template(rule.reason))
+        self.leaves: list[Leaf] = []
+        bit_of: dict[Leaf, int] = {}
+        for rule in policies.rules:
+            for leaf in rule.when.leaves() if rule.when else []:
+                if leaf not in bit_of:
+                    bit_of[leaf] = 1 << len(self.leaves)
+                    self.leaves.append(leaf)
+        self._leaf_tests = [(SUBJECT_OF[leaf.fact], leaf.fact, leaf_test(leaf)) for leaf in self.leaves]
+        self.rules = [CompiledRule(rule, i, compile_masks(rule.when, bit_of) if rule.when else None,
+                                   _template(rule.reason))
                       for i, rule in enumerate(policies.rules)]
         by_id = {c.rule.id: c for c in self.rules}
         for exc in policies.exceptions:
             by_id[exc.waives].exceptions.append(exc)
-        self._feature_facts = {fid: feature_facts(f) for fid, f in self.features.items()}
-        self._category_facts = {key: category_facts(c) for key, c in self.categories.items()}
-        self._route_facts: dict[date, dict[str, dict[str, Any]]] = {}
-        self._feature_rules: dict[str, frozenset[int]] = {}
-        self._route_rules: dict[str, frozenset[int]] = {}
-        self._category_rules: dict[str, frozenset[int]] = {}
+        self._features: dict[str, _Subject] = {}
+        self._categories: dict[str, _Subject] = {}
+        self._routes: dict[date, dict[str, _Subject]] = {}
 
-    # --- look-ups ----------------------------------------------------------------------------
-    def _known(self, kind: str, value: str, known: dict[str, Any]) -> None:
+    # --- subjects ----------------------------------------------------------------------------
+    def _masks(self, subject: str, facts: dict[str, Any], on: date) -> tuple[int, int]:
+        true = maybe = 0
+        for i, (owner, fact, test) in enumerate(self._leaf_tests):
+            if owner == subject:
+                value = test(facts[fact], on)
+                if value == TRUE:
+                    true |= 1 << i
+                    maybe |= 1 << i
+                elif value == UNKNOWN:
+                    maybe |= 1 << i
+        return true, maybe
+
+    def _scope(self, fits: Any) -> int:
+        mask = 0
+        for compiled in self.rules:
+            if fits(compiled.rule):
+                mask |= 1 << compiled.index
+        return mask
+
+    def _feature(self, feature: str) -> _Subject:
+        found = self._features.get(feature)
+        if found is None:
+            self.check_known("feature", feature, self.features)
+            facts = feature_facts(self.features[feature])
+            true, maybe = self._masks("feature", facts, date.min)
+            scope = self._scope(lambda rule: rule.features is None or feature in rule.features)
+            found = self._features[feature] = _Subject(facts, true, maybe, scope)
+        return found
+
+    def _category(self, category: str) -> _Subject:
+        found = self._categories.get(category)
+        if found is None:
+            self.check_known("category", category, self.categories)
+            facts = category_facts(self.categories[category])
+            true, maybe = self._masks("category", facts, date.min)
+            h = self.hierarchy
+            scope = self._scope(lambda rule: (h.deny_fits if rule.effect == "deny" else h.allow_fits)(
+                rule.categories, category))
+            found = self._categories[category] = _Subject(facts, true, maybe, scope)
+        return found
+
+    def _route(self, route: str, on: date) -> _Subject:
+        day = self._routes.get(on)
+        if day is None:
+            if len(self._routes) > 16:
+                self._routes.clear()
+            day = self._routes[on] = {}
+        found = day.get(route)
+        if found is None:
+            self.check_known("route", route, self.routes)
+            facts = route_facts(self.routes[route], self.providers, on, self.freshness_days)
+            true, maybe = self._masks("route", facts, on)
+            scope = self._scope(lambda rule: rule.routes is None or route in rule.routes)
+            found = day[route] = _Subject(facts, true, maybe, scope)
+        return found
+
+    def check_known(self, kind: str, value: str, known: dict[str, Any]) -> None:
         if value not in known:
             raise NotFound(f"unknown {kind} {value!r}{closest(value, known)}")
 
     def route_facts(self, route_id: str, on: date) -> dict[str, Any]:
-        day = self._route_facts.get(on)
-        if day is None:
-            if len(self._route_facts) > 16:
-                self._route_facts.clear()
-            day = self._route_facts[on] = {}
-        facts = day.get(route_id)
-        if facts is None:
-            facts = day[route_id] = route_facts(self.routes[route_id], self.providers, on, self.freshness_days)
-        return facts
+        return self._route(route_id, on).facts
 
     def facts(self, feature: str, category: str, route: str, on: date) -> dict[str, Any]:
-        return {**self._feature_facts[feature], **self._category_facts[category], **self.route_facts(route, on)}
-
-    def _candidates(self, feature: str, category: str, route: str) -> list[CompiledRule]:
-        f = self._feature_rules.get(feature)
-        if f is None:
-            f = self._feature_rules[feature] = frozenset(
-                c.index for c in self.rules if c.rule.features is None or feature in c.rule.features)
-        r = self._route_rules.get(route)
-        if r is None:
-            r = self._route_rules[route] = frozenset(
-                c.index for c in self.rules if c.rule.routes is None or route in c.rule.routes)
-        k = self._category_rules.get(category)
-        if k is None:
-            fits = self.hierarchy.allow_fits, self.hierarchy.deny_fits
-            k = self._category_rules[category] = frozenset(
-                c.index for c in self.rules if fits[c.rule.effect == "deny"](c.rule.categories, category))
-        return [self.rules[i] for i in sorted(f & r & k)]
+        """Every fact of a request, by path."""
+        return {**self._feature(feature).facts, **self._category(category).facts, **self._route(route, on).facts}
 
     def waiver(self, compiled: CompiledRule, feature: str, category: str, route: str,
                on: date) -> PolicyException | None:
@@ -180,19 +239,22 @@ class Decider:
 
     # --- the decision ------------------------------------------------------------------------
     def decide(self, feature: str, category: str, route: str, on: date) -> Decision:
-        self._known("feature", feature, self.features)
-        self._known("category", category, self.categories)
-        self._known("route", route, self.routes)
-        facts = self.facts(feature, category, route, on)
+        f, c, r = self._feature(feature), self._category(category), self._route(route, on)
+        true, maybe = f.true | c.true | r.true, f.maybe | c.maybe | r.maybe
+        in_scope = f.scope & c.scope & r.scope
         denies: list[tuple[CompiledRule, int]] = []
         allows: list[CompiledRule] = []
         allow_misses: list[CompiledRule] = []
         waived: list[str] = []
-        for compiled in self._candidates(feature, category, route):
-            result = compiled.applies(facts, on)
+        rules = self.rules
+        while in_scope:
+            low = in_scope & -in_scope
+            in_scope ^= low
+            compiled = rules[low.bit_length() - 1]
+            result = TRUE if compiled.test is None else compiled.test(true, maybe)
             if compiled.rule.effect == "deny":
                 if result != FALSE:
-                    exc = self.waiver(compiled, feature, category, route, on)
+                    exc = self.waiver(compiled, feature, category, route, on) if compiled.exceptions else None
                     if exc is None:
                         denies.append((compiled, result))
                     elif exc.id not in waived:
@@ -203,20 +265,22 @@ class Decider:
                 allow_misses.append(compiled)
         digest = self.policies.digest
         if denies:
+            facts = {**f.facts, **c.facts, **r.facts}
             reasons, unknown = [], []
             for compiled, result in denies:
                 text = compiled.render(facts)
                 if result == UNKNOWN and compiled.rule.when is not None:
                     _, misses = explain(compiled.rule.when, facts, on)
-                    missing = [leaf.fact for leaf, value, _ in misses if value == UNKNOWN]
+                    missing = list(dict.fromkeys(leaf.fact for leaf, value, _ in misses if value == UNKNOWN))
                     unknown += [m for m in missing if m not in unknown]
-                    text += f" (unknown: {', '.join(dict.fromkeys(missing))})"
+                    text += f" (unknown: {', '.join(missing)})"
                 reasons.append(text)
             return Decision(feature, category, route, on, "deny", tuple(c.rule.id for c, _ in denies),
                             tuple(reasons), tuple(waived), tuple(unknown), (), digest)
+        facts = {**f.facts, **c.facts, **r.facts}
         if allows:
-            return Decision(feature, category, route, on, "allow", tuple(c.rule.id for c in allows),
-                            tuple(c.render(facts) for c in allows), tuple(waived), (), (), digest)
+            return Decision(feature, category, route, on, "allow", tuple(a.rule.id for a in allows),
+                            tuple(a.render(facts) for a in allows), tuple(waived), (), (), digest)
         return self._default_deny(feature, category, route, on, facts, allow_misses, waived)
 
     def _default_deny(self, feature: str, category: str, route: str, on: date, facts: dict[str, Any],

@@ -6,6 +6,7 @@ in Python and in numpy: FALSE = 0, UNKNOWN = 1, TRUE = 2.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -24,8 +25,9 @@ def resolve(value: Any, today: date) -> Any:
     return value
 
 
+@functools.lru_cache(maxsize=4096)
 def leaf_test(leaf: Leaf) -> Callable[[Any, date], int]:
-    """A function from (fact value, evaluation date) to FALSE/UNKNOWN/TRUE."""
+    """A function from (fact value, evaluation date) to FALSE/UNKNOWN/TRUE (one per distinct leaf)."""
     op, operand = leaf.op, leaf.value
     relative = isinstance(operand, RelativeDay) or (
         isinstance(operand, tuple) and any(isinstance(v, RelativeDay) for v in operand))
@@ -66,6 +68,31 @@ def leaf_test(leaf: Leaf) -> Callable[[Any, date], int]:
 
 Facts = dict[str, Any]
 Tester = Callable[[Facts, date], int]
+MaskTester = Callable[[int, int], int]
+
+
+def compile_masks(node: Node, bit_of: dict[Leaf, int]) -> MaskTester:
+    """A function of (T, U) leaf bitmasks to a truth value.
+
+    Bit i of T is set when leaf i is TRUE for the request; bit i of U when it is TRUE or UNKNOWN.
+    Flat `all`/`any` of leaves (the common case) become two mask comparisons.
+    """
+    if node.leaf is not None or (node.kind in ("all", "any") and all(c.leaf is not None for c in node.children)):
+        leaves = [node.leaf] if node.leaf is not None else [c.leaf for c in node.children]
+        mask = 0
+        for leaf in leaves:
+            assert leaf is not None
+            mask |= bit_of[leaf]
+        if node.kind == "any":
+            return lambda t, u: TRUE if t & mask else (UNKNOWN if u & mask else FALSE)
+        return lambda t, u: TRUE if t & mask == mask else (UNKNOWN if u & mask == mask else FALSE)
+    parts = [compile_masks(child, bit_of) for child in node.children]
+    if node.kind == "not":
+        only = parts[0]
+        return lambda t, u: TRUE - only(t, u)
+    if node.kind == "all":
+        return lambda t, u: min(part(t, u) for part in parts)
+    return lambda t, u: max(part(t, u) for part in parts)
 
 
 def compile_node(node: Node) -> Tester:

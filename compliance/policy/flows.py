@@ -43,7 +43,7 @@ class RouteOption:
 def evaluate_flows(decider: Decider, on: date, feature: str | None = None) -> list[FlowResult]:
     features = decider.dataset.features
     if feature is not None:
-        decider._known("feature", feature, decider.features)
+        decider.check_known("feature", feature, decider.features)
         features = [decider.features[feature]]
     return [
         FlowResult(f.id, i, flow.route, flow.model, flow.share,

@@ -57,6 +57,7 @@ class Matrix:
         self.categories = [c.key for c in decider.dataset.categories]
         self.routes = [r.id for r in decider.dataset.routes]
         self.route_docs = dict(decider.routes)
+        self.providers = dict(decider.providers)
         self.leaves: dict[Leaf, int] = {}
         for compiled in decider.rules:
             for leaf in compiled.rule.when.leaves() if compiled.rule.when else []:
@@ -76,13 +77,13 @@ class Matrix:
     def _static_values(self, leaf: Leaf) -> np.ndarray:
         subject = SUBJECT_OF[leaf.fact]
         test = leaf_test(leaf)
-        facts = (self.decider._feature_facts if subject == "feature" else self.decider._category_facts)
-        keys = self.features if subject == "feature" else self.categories
+        facts = [self.decider._feature(k).facts for k in self.features] if subject == "feature" else \
+            [self.decider._category(k).facts for k in self.categories]
         today = date.min  # feature and category facts never depend on the date
-        return self._shape(np.array([test(facts[k][leaf.fact], today) for k in keys], dtype=np.int8), subject)
+        return self._shape(np.array([test(f[leaf.fact], today) for f in facts], dtype=np.int8), subject)
 
     def _route_leaf_values(self, route_ids: list[str], on: date) -> dict[Leaf, np.ndarray]:
-        facts = [route_facts(self.route_docs[r], self.decider.providers, on, self.decider.freshness_days)
+        facts = [route_facts(self.route_docs[r], self.providers, on, self.decider.freshness_days)
                  for r in route_ids]
         values = {}
         for leaf in self.leaves:
@@ -172,7 +173,7 @@ class Matrix:
 
     def update_provider(self, provider: d.Provider) -> MatrixResult:
         """Replace one provider's facts and redo the columns of the routes it processes or made."""
-        self.decider.providers[provider.id] = provider
+        self.providers[provider.id] = provider
         touched = [i for i, r in enumerate(self.routes)
                    if provider.id in (self.route_docs[r].processor, self.route_docs[r].model_provider)]
         return self._redo(touched)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -48,7 +49,7 @@ class Leaf:
     value: Any
     line: int | None
 
-    @property
+    @functools.cached_property
     def text(self) -> str:
         return f"{self.fact} {OP_TEXT[self.op]} {show(self.value)}"
 
