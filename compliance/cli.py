@@ -9,20 +9,24 @@ import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 from compliance.alerts import policy_alerts, store_alerts, with_breaks
 from compliance.api import Compliance
 from compliance.config import Settings, load_settings
+from compliance.costs.prices import genai_prices_version
+from compliance.costs.tables import DEFAULT_TARGET_MARGIN
 from compliance.dates import parse_day
 from compliance.policy.decide import Decision
 from compliance.policy.language import Vocabulary, read_policy_dir
 from compliance.policy.matrix import Matrix
 from compliance.policy.testing import run_policy_tests
-from compliance.problems import ComplianceError, InvalidInput
+from compliance.problems import ComplianceError, InvalidInput, NotFound
 from compliance.store import Store, default_actor
-from compliance.store.validate import read_data_dir
-from compliance.textout import table
+from compliance.store.validate import closest, read_data_dir
+from compliance.textout import money, percent, table
 
 EXIT_OK, EXIT_DENY, EXIT_INVALID = 0, 1, 2
 
@@ -121,25 +125,36 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_routes(args: argparse.Namespace) -> int:
+    from compliance.costs.compliance_cost import route_costs
+
     c = _compliance(args)
     on = parse_day(args.as_of)
     options = c.routes(feature=args.feature, categories=args.category, as_of=on)
+    prices = route_costs(c.decider, args.feature, args.category, on)
+    allowed_prices = [prices[o.route] for o in options if o.allowed and o.route in prices]
+    cheapest = min(allowed_prices, key=lambda p: p.monthly_cost).route if allowed_prices else None
     if args.json:
         print(json.dumps({"feature": args.feature, "categories": args.category, "as_of": on.isoformat(),
-                          "routes": [{"route": o.route, "allowed": o.allowed,
-                                      "decisions": [d.as_dict() for d in o.decisions]} for o in options]}, indent=2))
-    else:
-        rows = []
-        for option in options:
-            reasons = [f"{d.category}: {r}" for d in option.decisions if not d.allowed for r in d.reasons[:2]]
-            deciding = [d for d in option.decisions if d.allowed == option.allowed]
-            rules = list(dict.fromkeys(rule for d in deciding for rule in d.rules))
-            rows.append(["ALLOW" if option.allowed else "DENY", option.route, ", ".join(rules) or "-",
-                         " | ".join(reasons) if reasons else option.decisions[0].reasons[0]])
-        allowed = sum(o.allowed for o in options)
-        print(f"{args.feature} with {', '.join(args.category)} as of {on}: {allowed} of {len(options)} routes allowed")
-        print(table(["", "route", "rules", "why"], rows, max_width=110))
-    return EXIT_OK if any(o.allowed for o in options) else EXIT_DENY
+                          "cheapest_allowed": cheapest, "routes": [{
+                              "route": o.route, "allowed": o.allowed,
+                              "model": prices[o.route].model if o.route in prices else None,
+                              "monthly_cost": prices[o.route].monthly_cost if o.route in prices else None,
+                              "decisions": [d.as_dict() for d in o.decisions]} for o in options]}, indent=2))
+        return EXIT_OK if any(o.allowed for o in options) else EXIT_DENY
+    rows = []
+    for option in options:
+        deciding = [d for d in option.decisions if d.allowed == option.allowed]
+        rules = list(dict.fromkeys(rule for d in deciding for rule in d.rules))
+        reasons = [f"{d.category}: {_main_reason(d)}" for d in option.decisions if not d.allowed]
+        price = prices.get(option.route)
+        mark = "ALLOW" + (" $" if option.route == cheapest else "") if option.allowed else "DENY"
+        rows.append([mark, option.route, money(price.monthly_cost) if price else "-", ", ".join(rules) or "-",
+                     " | ".join(reasons) if reasons else option.decisions[0].reasons[0]])
+    allowed = sum(o.allowed for o in options)
+    print(f"{args.feature} with {', '.join(args.category)} as of {on}: {allowed} of {len(options)} routes allowed"
+          + (f"; cheapest allowed: {cheapest} ($)" if cheapest else ""))
+    print(table(["", "route", "cost/month", "rules", "why"], rows, max_width=90))
+    return EXIT_OK if allowed else EXIT_DENY
 
 
 def _main_reason(decision: Decision) -> str:
@@ -209,6 +224,64 @@ def cmd_test(args: argparse.Namespace) -> int:
     return EXIT_OK if report.ok else EXIT_DENY
 
 
+def _costs_tables(c: Compliance, on: date, args: argparse.Namespace) -> dict[str, Any]:
+    from compliance import costs
+
+    features = costs.feature_costs(c.dataset, on)
+    segments = costs.segment_margins(c.dataset, on)
+    if args.segment:
+        if args.segment not in set(segments["segment"]):
+            raise NotFound(f"unknown segment {args.segment!r}{closest(args.segment, segments['segment'])}")
+        features = features[features["segment"] == args.segment]
+        segments = segments[segments["segment"] == args.segment]
+    scenarios = list(c.dataset.costs.projection.scenarios)
+    if args.scenario and args.scenario not in scenarios:
+        raise NotFound(f"unknown scenario {args.scenario!r}{closest(args.scenario, scenarios)}")
+    projection = (costs.projection_frame(c.dataset, on, scenario=args.scenario, segment=args.segment)
+                  if scenarios else None)
+    return {"features": features, "segments": segments, "projection": projection,
+            "flows": costs.flows_frame(c.dataset, on), "compliance": costs.compliance_cost_frame(c.decider, on),
+            "sensitivity": costs.sensitivity_frame(c.dataset, on)}
+
+
+def cmd_costs(args: argparse.Namespace) -> int:
+    c = _compliance(args)
+    on = parse_day(args.as_of)
+    tables = _costs_tables(c, on, args)
+    if args.format == "json":
+        wanted = [args.table] if args.table else ["features", "segments", "projection"]
+        print(json.dumps({"as_of": on.isoformat(), **{name: json.loads(tables[name].to_json(
+            orient="records", date_format="iso")) for name in wanted if tables[name] is not None}}, indent=2))
+        return EXIT_OK
+    if args.format == "csv":
+        frame = tables[args.table or "features"]
+        if frame is not None:
+            frame.to_csv(sys.stdout, index=False)
+        return EXIT_OK
+    if args.table:
+        print(tables[args.table].to_string(index=False))
+        return EXIT_OK
+    print(f"LLM cost as of {on} (list prices: genai-prices {genai_prices_version()}, then price overrides)\n")
+    rows = [[f.feature, f.segment or "-", money(f.cost_per_request, digits=4), money(f.cost_per_active_user_month),
+             money(f.monthly_cost)] for f in tables["features"].itertuples()]
+    print(table(["feature", "segment", "per request", "per active user/month", "per month"], rows))
+    print()
+    rows = [[s.segment, f"{s.users:,}", money(s.revenue), money(s.llm_cost), percent(s.llm_share_of_revenue),
+             percent(s.gross_margin), money(s.break_even_revenue_per_user),
+             "-" if s.usage_multiplier_at_target != s.usage_multiplier_at_target or s.usage_multiplier_at_target is None
+             else f"{s.usage_multiplier_at_target:.1f}x"] for s in tables["segments"].itertuples()]
+    print(table(["segment", "users", "revenue/month", "LLM cost/month", "LLM share of revenue", "gross margin",
+                 "break-even revenue/user", f"usage at {percent(DEFAULT_TARGET_MARGIN)} margin"], rows))
+    projection = tables["projection"]
+    if projection is not None and len(projection):
+        last = projection[projection["month"] == projection["month"].max()]
+        print(f"\nIn {int(last['month'].max())} months, by price-decline scenario:")
+        rows = [[p.segment, p.scenario, f"{p.users:,.0f}", money(p.llm_cost), percent(p.llm_share_of_revenue),
+                 percent(p.gross_margin)] for p in last.itertuples()]
+        print(table(["segment", "scenario", "users", "LLM cost/month", "LLM share of revenue", "gross margin"], rows))
+    return EXIT_OK
+
+
 def cmd_alerts(args: argparse.Namespace) -> int:
     on = parse_day(args.as_of)
     if args.within < 0:
@@ -274,6 +347,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--out", help="file to write (default: standard output)")
     sub = add("test", cmd_test, "run policy tests (default policies/tests)")
     sub.add_argument("dir", nargs="?")
+    sub = add("costs", cmd_costs, "LLM cost per feature and segment, margins and projection")
+    sub.add_argument("--segment")
+    sub.add_argument("--scenario", help="price-decline scenario for the projection (default: all)")
+    sub.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    sub.add_argument("--table", choices=["features", "segments", "projection", "flows", "compliance", "sensitivity"],
+                     help="one table only")
+    sub.add_argument("--as-of", default="today")
     sub = add("alerts", cmd_alerts, "expiring and expired agreements and certifications, overdue reviews, stale routes")
     sub.add_argument("--within", type=int, default=60, help="days to look ahead (default 60)")
     sub.add_argument("--as-of", default="today", help="evaluation date (YYYY-MM-DD or today+Nd)")

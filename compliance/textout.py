@@ -6,12 +6,23 @@ from collections.abc import Sequence
 from typing import Any
 
 
-def money(value: float | None, currency: str = "$") -> str:
-    if value is None:
+def _missing(value: float | None) -> bool:
+    return value is None or value != value  # None or NaN
+
+
+def money(value: float | None, currency: str = "$", digits: int = 2) -> str:
+    """$1,234 for large amounts, $12.34 (or more digits) for small ones, - when unknown."""
+    if _missing(value):
         return "-"
+    assert value is not None
+    sign = "-" if value < 0 else ""
     if abs(value) >= 100:
-        return f"{currency}{value:,.0f}"
-    return f"{currency}{value:,.2f}"
+        return f"{sign}{currency}{abs(value):,.0f}"
+    return f"{sign}{currency}{abs(value):,.{digits}f}"
+
+
+def percent(value: float | None) -> str:
+    return "-" if _missing(value) else f"{value:.0%}"
 
 
 def cell(value: Any) -> str:

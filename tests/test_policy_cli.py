@@ -130,3 +130,31 @@ def test_python_guard_raises_denied_with_the_decision(env: Path) -> None:
         c.require(feature="dating-profile-match", category="user.demographic.sexual_orientation",
                   route="openai-direct")
     assert caught.value.decision.rules == ("consumer-no-special-categories",)
+
+
+def test_costs_show_consumer_llm_share_far_above_b2b(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "costs", "--as-of", "2026-11-30", "--format", "json")
+    data = json.loads(out)
+    shares = {s["segment"]: s["llm_share_of_revenue"] for s in data["segments"]}
+    assert code == 0 and shares["consumer"] > 5 * shares["b2b"]
+    assert {f["feature"] for f in data["features"]} >= {"mortgage-doc-extraction", "dating-profile-match"}
+    assert all(f["monthly_cost"] > 0 for f in data["features"])
+
+
+def test_costs_table_prints_features_segments_and_projection(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "costs", "--as-of", "2026-11-30", "--scenario", "base")
+    assert code == 0
+    assert "dating-profile-match" in out and "gross margin" in out and "base" in out and "$" in out
+
+
+def test_costs_unknown_segment_exits_2(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "costs", "--segment", "b2c")
+    assert code == 2 and "unknown segment 'b2c'" in err
+
+
+def test_routes_mark_the_cheapest_allowed_route(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "routes", "--feature", "support-reply-draft", "--category", "user.contact.email",
+                       "--as-of", "2026-11-30", "--json")
+    data = json.loads(out)
+    allowed = [r for r in data["routes"] if r["allowed"] and r["monthly_cost"] is not None]
+    assert code == 0 and data["cheapest_allowed"] == min(allowed, key=lambda r: r["monthly_cost"])["route"]

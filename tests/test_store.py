@@ -64,7 +64,6 @@ def test_load_deletes_records_missing_from_the_folder(store: Store, data_dir: Pa
     text = (data_dir / "features.yaml").read_text()
     start = text.index("  - id: marketing-copy")
     (data_dir / "features.yaml").write_text(text[:start])
-    replace_in(data_dir / "costs.yaml", ", marketing-copy]", "]")
     store.load(data_dir, actor="test")
     assert "marketing-copy" not in [f.id for f in store.read().features]
     deletes = [e for e in audit_events(store) if e.action == "delete"]
