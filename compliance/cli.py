@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import sys
@@ -21,7 +20,7 @@ from compliance.costs.tables import DEFAULT_TARGET_MARGIN
 from compliance.dates import parse_day
 from compliance.policy.decide import Decision
 from compliance.policy.language import Vocabulary, read_policy_dir
-from compliance.policy.matrix import Matrix
+from compliance.policy.matrix import Matrix, write_csv
 from compliance.policy.testing import run_policy_tests
 from compliance.problems import ComplianceError, InvalidInput, NotFound
 from compliance.store import Store, default_actor
@@ -197,9 +196,7 @@ def cmd_matrix(args: argparse.Namespace) -> int:
                 for f, k, r, dec, rule in result.rows()]}, out)
             out.write("\n")
         else:
-            writer = csv.writer(out)
-            writer.writerow(["feature", "category", "route", "decision", "rule"])
-            writer.writerows(result.rows())
+            write_csv(result, out)
     finally:
         if args.out:
             out.close()

@@ -8,8 +8,11 @@ After a route or provider changes, only the columns of the routes it touches are
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
 from datetime import date
+from typing import TextIO
 
 import numpy as np
 
@@ -46,6 +49,19 @@ class MatrixResult:
                     rule = int(self.deciding[fi, ci, ri])
                     yield f, c, r, "allow" if self.allowed[fi, ci, ri] else "deny", \
                         self.rule_ids[rule] if rule >= 0 else ""
+
+
+def write_csv(result: MatrixResult, out: TextIO) -> None:
+    """The matrix as CSV: one row per cell with its first deciding rule."""
+    writer = csv.writer(out)
+    writer.writerow(["feature", "category", "route", "decision", "rule"])
+    writer.writerows(result.rows())
+
+
+def csv_text(result: MatrixResult) -> str:
+    buffer = io.StringIO()
+    write_csv(result, buffer)
+    return buffer.getvalue()
 
 
 class Matrix:

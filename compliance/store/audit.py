@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -104,3 +105,64 @@ def field_changes(old: dict[str, Any] | None, new: dict[str, Any] | None) -> dic
         if old.get(key) != new.get(key):
             changes[key] = {"old": old.get(key), "new": new.get(key)}
     return changes
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    ok: bool
+    checked: int
+    first_bad_id: int | None = None
+    problem: str = ""
+
+    def __str__(self) -> str:
+        if self.ok:
+            return f"audit log intact: {self.checked} events, hash chain verified"
+        return f"audit log broken at event #{self.first_bad_id}: {self.problem} ({self.checked} events checked)"
+
+
+def verify_chain(session: Session) -> ChainReport:
+    """Walk the chain; name the first event that was altered, deleted or inserted."""
+    events = list(session.exec(select(AuditEventRow).order_by(AuditEventRow.id)))  # type: ignore[arg-type]
+    position = {e.hash: i for i, e in enumerate(events)}
+    expected = GENESIS
+    for i, event in enumerate(events):
+        if event_hash(event) != event.hash:
+            return ChainReport(False, i + 1, event.id, "its content does not match its hash: it was altered")
+        if event.prev_hash != expected:
+            earlier = position.get(event.prev_hash)
+            if earlier is not None and earlier < i - 1:
+                inserted = events[earlier + 1]
+                return ChainReport(False, i + 1, inserted.id,
+                                   f"it is not part of the chain (event #{event.id} follows #{events[earlier].id}): "
+                                   "it was inserted")
+            return ChainReport(False, i + 1, event.id, "the event before it is missing: an event was deleted "
+                               "(or its link was altered)")
+        expected = event.hash
+    return ChainReport(True, len(events))
+
+
+def list_events(session: Session, *, entity: str | None = None, entity_id: str | None = None,
+                actor: str | None = None, since: datetime | None = None, until: datetime | None = None,
+                limit: int | None = None) -> list[AuditEventRow]:
+    """Audit events, newest first, filtered."""
+    query = select(AuditEventRow)
+    if entity:
+        query = query.where(AuditEventRow.entity == entity)
+    if entity_id:
+        query = query.where(AuditEventRow.entity_id == entity_id)
+    if actor:
+        query = query.where(AuditEventRow.actor == actor)
+    if since:
+        query = query.where(AuditEventRow.at >= since)
+    if until:
+        query = query.where(AuditEventRow.at <= until)
+    query = query.order_by(AuditEventRow.id.desc())  # type: ignore[union-attr]
+    if limit:
+        query = query.limit(limit)
+    return list(session.exec(query))
+
+
+def latest_event_id(session: Session) -> int:
+    """The newest event's id: a cheap marker that changes with every write to the store."""
+    found = session.exec(select(AuditEventRow.id).order_by(AuditEventRow.id.desc()).limit(1)).first()  # type: ignore[union-attr]
+    return found or 0

@@ -1,4 +1,8 @@
-"""Edits people make to single records, guarded by optimistic locking and audited."""
+"""Edits people make to single records, guarded by optimistic locking, validated and audited.
+
+An edit names the version of the record it was based on; when someone else changed the record
+since, the edit fails with Conflict and nothing is overwritten.
+"""
 
 from __future__ import annotations
 
@@ -14,77 +18,127 @@ from compliance.store import convert
 from compliance.store import documents as d
 from compliance.store import tables as t
 from compliance.store.audit import AuditTrail, field_changes, lock_for_write
-from compliance.store.sync import PROVIDER_KIND, delete_children
+from compliance.store.sync import KIND_OF, Kind, delete_children
 from compliance.store.validate import closest, describe_error
 
 
-def provider_doc(session: Session, provider_id: str) -> tuple[d.Provider, int]:
-    """A provider in its YAML form with the row version an edit must be based on."""
-    row = session.get(t.ProviderRow, provider_id)
+def _kind(entity: str) -> Kind:
+    if entity not in KIND_OF:
+        raise NotFound(f"unknown kind of record {entity!r}{closest(entity, KIND_OF)}")
+    return KIND_OF[entity]
+
+
+def record_doc(session: Session, entity: str, key: str) -> tuple[Any, int]:
+    """A record in its YAML form with the row version an edit must be based on."""
+    kind = _kind(entity)
+    row = session.get(kind.table, key)
     if row is None:
-        known = session.exec(select(t.ProviderRow.id)).all()
-        raise NotFound(f"unknown provider {provider_id!r}{closest(provider_id, known)}")
-    doc = next(p for p in convert.read_dataset(session).providers if p.id == provider_id)
-    return doc, row.version
+        known = session.exec(select(getattr(kind.table, kind.key))).all()
+        raise NotFound(f"unknown {entity} {key!r}{closest(key, known)}")
+    doc = next(x for x in kind.docs(convert.read_dataset(session)) if getattr(x, kind.key) == key)
+    return doc, row.version  # type: ignore[attr-defined]
 
 
-def update_provider(
-    session: Session,
-    *,
-    provider_id: str,
-    expected_version: int,
-    changes: dict[str, Any],
-    actor: str,
-    reason: str | None = None,
-) -> int:
-    """Apply field changes to a provider (e.g. `{"dpa": {...}}`) and return its new version.
-
-    Raises Conflict when the provider changed since `expected_version` was read, and
-    InvalidInput when the result would not pass the same validation as a load.
-    """
-    lock_for_write(session)
-    before, version = provider_doc(session, provider_id)
-    if version != expected_version:
-        raise Conflict(
-            f"provider {provider_id!r} was changed by someone else (now version {version}, "
-            f"your edit was based on version {expected_version}); reload and apply your edit again"
-        )
-    merged = {**before.model_dump(), **changes}
+def _validated(model: type[Any], data: dict[str, Any], label: str) -> Any:
     try:
-        after = d.Provider.model_validate(merged)
+        return model.model_validate(data)
     except ValidationError as exc:
-        raise InvalidInput([
-            Problem(f"provider {provider_id}", None, ".".join(str(x) for x in e["loc"]), describe_error(e))
-            for e in exc.errors()
-        ]) from exc
-    if after.id != provider_id:
-        raise InvalidInput([Problem(f"provider {provider_id}", None, "id", "cannot be changed")])
+        raise InvalidInput([Problem(label, None, ".".join(str(x) for x in e["loc"]), describe_error(e))
+                            for e in exc.errors()]) from exc
+
+
+def update_record(session: Session, *, entity: str, key: str, expected_version: int, changes: dict[str, Any],
+                  actor: str, reason: str | None = None) -> int:
+    """Apply field changes to one record and return its new version.
+
+    Raises Conflict when the record changed since `expected_version` was read, InvalidInput when
+    the result would not pass the same validation as a load; references are checked by the
+    database's foreign keys.
+    """
+    kind = _kind(entity)
+    lock_for_write(session)
+    before, version = record_doc(session, entity, key)
+    if version != expected_version:
+        raise Conflict(f"{entity} {key!r} was changed by someone else (now version {version}, your edit was "
+                       f"based on version {expected_version}); reload it and apply your edit again")
+    after = _validated(kind.model, {**before.model_dump(), **changes}, f"{entity} {key}")
+    if getattr(after, kind.key) != key:
+        raise InvalidInput([Problem(f"{entity} {key}", None, kind.key, "cannot be changed")])
     diff = field_changes(before.model_dump(mode="json"), after.model_dump(mode="json"))
     if not diff:
         return version
-    row = session.get(t.ProviderRow, provider_id)
+    row = session.get(kind.table, key)
     assert row is not None
-    for name, value in convert.provider_values(after).items():
+    for name, value in kind.values(after).items():
         setattr(row, name, value)
-    flag_modified(row, "name")  # child rows changed: the provider's version must move too
-    delete_children(session, PROVIDER_KIND, provider_id)
-    session.add_all(convert.provider_children(after))
+    flag_modified(row, "position")  # even when only child rows change, the record's version moves
+    if kind.children:
+        delete_children(session, kind, key)
+        session.flush()
+        kind.children(session, after)
     session.flush()
-    AuditTrail(session, actor=actor, reason=reason).record(
-        action="update", entity="provider", entity_id=provider_id, changes=diff
-    )
+    AuditTrail(session, actor=actor, reason=reason).record(action="update", entity=entity, entity_id=key,
+                                                           changes=diff)
+    session.flush()
+    return row.version  # type: ignore[attr-defined, no-any-return]
+
+
+def update_projection(session: Session, *, expected_version: int, changes: dict[str, Any], actor: str,
+                      reason: str | None = None) -> int:
+    """Edit the projection settings (months, scenarios, tiers)."""
+    lock_for_write(session)
+    row = session.get(t.ProjectionRow, 1)
+    if row is None:
+        row = t.ProjectionRow(id=1)
+        session.add(row)
+        session.flush()
+    if row.version != expected_version:
+        raise Conflict(f"the projection settings were changed by someone else (now version {row.version}, your "
+                       f"edit was based on version {expected_version}); reload and apply your edit again")
+    before = d.Projection(months=row.months, scenarios=row.scenarios, tiers=row.tiers,
+                          tier_scenarios=row.tier_scenarios)
+    after = _validated(d.Projection, {**before.model_dump(), **changes}, "projection")
+    diff = field_changes(before.model_dump(mode="json"), after.model_dump(mode="json"))
+    if not diff:
+        return row.version
+    for name, value in after.model_dump().items():
+        setattr(row, name, value)
+    session.flush()
+    AuditTrail(session, actor=actor, reason=reason).record(action="update", entity="projection",
+                                                           entity_id="projection", changes=diff)
     session.flush()
     return row.version
 
 
-def set_agreement_expiry(
-    session: Session, *, provider_id: str, kind: str, expires_on: date | None, expected_version: int, actor: str
-) -> int:
+def projection_version(session: Session) -> int:
+    row = session.get(t.ProjectionRow, 1)
+    return row.version if row else 1
+
+
+def provider_doc(session: Session, provider_id: str) -> tuple[d.Provider, int]:
+    doc, version = record_doc(session, "provider", provider_id)
+    return doc, version
+
+
+def update_provider(session: Session, *, provider_id: str, expected_version: int, changes: dict[str, Any],
+                    actor: str, reason: str | None = None) -> int:
+    return update_record(session, entity="provider", key=provider_id, expected_version=expected_version,
+                         changes=changes, actor=actor, reason=reason)
+
+
+def set_agreement_expiry(session: Session, *, provider_id: str, kind: str, expires_on: date | None,
+                         expected_version: int, actor: str) -> int:
     """The most common legal edit: move a DPA's or BAA's expiry date."""
     doc, _ = provider_doc(session, provider_id)
     agreement = getattr(doc, kind, None)
     if agreement is None:
         raise InvalidInput([Problem(f"provider {provider_id}", None, kind, "no agreement recorded to change")])
-    new = {**agreement.model_dump(), "expires_on": expires_on}
     return update_provider(session, provider_id=provider_id, expected_version=expected_version,
-                           changes={kind: new}, actor=actor)
+                           changes={kind: {**agreement.model_dump(), "expires_on": expires_on}}, actor=actor)
+
+
+def record_versions(session: Session, entity: str) -> dict[str, int]:
+    """The current version of every record of a kind, to base edits on."""
+    kind = _kind(entity)
+    key = getattr(kind.table, kind.key)
+    return dict(session.exec(select(key, kind.table.version)).all())  # type: ignore[attr-defined, arg-type]

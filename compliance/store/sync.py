@@ -25,6 +25,7 @@ class Kind:
 
     entity: str
     table: type[SQLModel]
+    model: type[Any]
     key: str
     docs: Callable[[d.DataSet], list[Any]]
     values: Callable[[Any], dict[str, Any]]
@@ -53,17 +54,19 @@ def _feature_children(session: Session, f: d.Feature) -> None:
 
 
 KINDS: tuple[Kind, ...] = (
-    Kind("provider", t.ProviderRow, "id", lambda s: s.providers, convert.provider_values, _provider_children,
-         (t.AgreementRow, t.CertificationRow, t.FactSourceRow)),
-    Kind("category", t.CategoryRow, "key", lambda s: sorted(s.categories, key=lambda c: c.key.count(".")),
-         convert.category_values),
-    Kind("route", t.RouteRow, "id", lambda s: s.routes, convert.route_values, _route_children, (t.FactSourceRow,)),
-    Kind("feature", t.FeatureRow, "id", lambda s: s.features, convert.feature_values, _feature_children,
-         (t.FlowRow,)),
-    Kind("segment", t.CostSegmentRow, "id", lambda s: s.costs.segments, convert.segment_values),
-    Kind("price_override", t.PriceOverrideRow, "id", lambda s: s.costs.price_overrides, convert.override_values),
+    Kind("provider", t.ProviderRow, d.Provider, "id", lambda s: s.providers, convert.provider_values,
+         _provider_children, (t.AgreementRow, t.CertificationRow, t.FactSourceRow)),
+    Kind("category", t.CategoryRow, d.Category, "key",
+         lambda s: sorted(s.categories, key=lambda c: c.key.count(".")), convert.category_values),
+    Kind("route", t.RouteRow, d.Route, "id", lambda s: s.routes, convert.route_values, _route_children,
+         (t.FactSourceRow,)),
+    Kind("feature", t.FeatureRow, d.Feature, "id", lambda s: s.features, convert.feature_values,
+         _feature_children, (t.FlowRow,)),
+    Kind("segment", t.CostSegmentRow, d.CostSegment, "id", lambda s: s.costs.segments, convert.segment_values),
+    Kind("price_override", t.PriceOverrideRow, d.PriceOverride, "id", lambda s: s.costs.price_overrides,
+         convert.override_values),
 )
-PROVIDER_KIND = KINDS[0]
+KIND_OF = {kind.entity: kind for kind in KINDS}
 _OWNER_COLUMN = {"provider": "provider_id", "route": "route_id", "feature": "feature_id"}
 
 

@@ -1,34 +1,64 @@
-"""Overview: headline figures and the alert list."""
+"""Overview: headline figures for legal, engineers and finance, and every alert with where to fix it."""
 
 from __future__ import annotations
 
 from datetime import date
 
-import pandas as pd
 import streamlit as st
 
-from compliance.alerts import store_alerts
+from compliance.alerts import policy_alerts, store_alerts
+from compliance.costs import segment_margins
+from compliance.costs.prices import PriceNotFound
 from compliance.overview import headline
-from compliance.ui.state import dataset
+from compliance.textout import money
+from compliance.ui import state
+
+FIX_PAGE = {"dpa": "providers", "baa": "providers", "certification": "providers", "review": "providers",
+            "route": "routes", "exception": "policies"}
+PAGES = {"providers": ("compliance/ui/providers_page.py", "Providers & DPAs"),
+         "routes": ("compliance/ui/routes_page.py", "Routes"),
+         "policies": ("compliance/ui/policies_page.py", "Policies")}
 
 st.title("LLM compliance overview")
 st.caption("Example data of a fictional company: verify every fact before relying on it. Not legal advice.")
 today = date.today()
-data = dataset()
+with state.problems_shown():
+    snap = state.snapshot()
+data = snap.dataset
 figures = headline(data, today)
-cols = st.columns(4)
-cols[0].metric("Providers under an active DPA", f"{figures.providers_with_active_dpa} / {figures.providers}")
-cols[1].metric("Approved routes", f"{figures.approved_routes} / {figures.routes}")
-cols[2].metric("Data categories", figures.categories)
-cols[3].metric("Features", figures.features)
-
 alerts = store_alerts(data, today)
+violating = None
+if snap.compliance:
+    alerts += policy_alerts(snap.compliance.decider, today)
+    flows = snap.compliance.flows(as_of=today)
+    violating = len({f.feature for f in flows if not f.compliant})
+alerts.sort(key=lambda a: a.sort_key)
+try:
+    spend = float(segment_margins(data, today, strict=False)["llm_cost"].sum()) if data.costs.segments else None
+except PriceNotFound:
+    spend = None
+
+cols = st.columns(6)
+cols[0].metric("Providers under an active DPA", f"{figures.providers_with_active_dpa} / {figures.providers}")
+cols[1].metric("Agreements expiring in 60 days",
+               sum(1 for a in alerts if a.kind in ("dpa", "baa") and a.severity == "expiring"))
+cols[2].metric("Expired agreements", sum(1 for a in alerts if a.kind in ("dpa", "baa") and a.severity == "expired"))
+cols[3].metric("Approved routes", f"{figures.approved_routes} / {figures.routes}")
+cols[4].metric("Features with violating flows", "-" if violating is None else violating)
+cols[5].metric("LLM spend this month", money(spend))
+
+if snap.problems:
+    st.error(f"The policy files have {len(snap.problems)} problem(s); decisions are unavailable until they are "
+             "fixed.")
+    st.page_link("compliance/ui/policies_page.py", label="Open the policies page", icon=":material/rule:")
+
 st.subheader(f"Alerts ({len(alerts)})")
-if alerts:
-    st.dataframe(
-        pd.DataFrame([{"severity": a.severity, "kind": a.kind, "subject": a.subject, "what": a.message,
-                       "due": a.due_on} for a in alerts]),
-        hide_index=True, width="stretch",
-    )
-else:
+if not alerts:
     st.success("Nothing needs attention in the next 60 days.")
+for alert in alerts:
+    icon = {"expired": ":material/error:", "stale": ":material/history:", "overdue": ":material/event_busy:"}.get(
+        alert.severity, ":material/schedule:")
+    left, right = st.columns([5, 1])
+    left.markdown(f"{icon} **{alert.severity.upper()}** · {alert.message}")
+    page, label = PAGES[FIX_PAGE[alert.kind]]
+    right.page_link(page, label=f"Fix in {label}", query_params={"id": alert.subject})

@@ -1,19 +1,117 @@
-"""The dashboard's shared, cached access to the store."""
+"""The dashboard's shared, cached access to the store and the compiled policy set.
+
+Read-only results are cached per "store marker" (the newest audit event id, which changes on
+every write by anyone) and per policy-file fingerprint, so a write or an edited policy file is
+seen on the next rerun, and nothing is recomputed otherwise.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
 import streamlit as st
 
+from compliance.api import Compliance
+from compliance.config import load_settings
+from compliance.policy.language import Vocabulary, policy_files, read_policy_dir
+from compliance.policy.matrix import Matrix, MatrixResult
+from compliance.policy.model import PolicySet
+from compliance.problems import ComplianceError, InvalidInput, Problem
 from compliance.store import Store
 from compliance.store import documents as d
+from compliance.store.audit import latest_event_id
+
+ALLOW_COLOUR, DENY_COLOUR, NEUTRAL_COLOUR = "#0072B2", "#D55E00", "#999999"  # Okabe-Ito: colour-blind safe
 
 
-@st.cache_resource
+@dataclass
+class Snapshot:
+    """The store's contents and the policies at one moment, with what was wrong with them."""
+
+    dataset: d.DataSet
+    policies: PolicySet | None
+    problems: list[Problem] = field(default_factory=list)
+    compliance: Compliance | None = None
+
+
+@st.cache_resource(show_spinner=False)
 def store() -> Store:
-    """One store per server process (migrated and seeded on first use)."""
+    """One store per server process (created, migrated and seeded on first use)."""
     return Store.open()
 
 
-@st.cache_data(ttl=30, max_entries=4)
-def dataset() -> d.DataSet:
-    return store().read()
+def policy_fingerprint(directory: Path) -> tuple[tuple[str, int, int], ...]:
+    if not directory.is_dir():
+        return ()
+    return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in policy_files(directory))
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _snapshot(marker: int, fingerprint: tuple[tuple[str, int, int], ...]) -> Snapshot:
+    current = store()
+    dataset = current.read()
+    policies, problems = read_policy_dir(current.settings.policy_dir, Vocabulary.of(dataset))
+    compliance = Compliance(dataset, policies, store=current, settings=current.settings) if policies else None
+    return Snapshot(dataset, policies, problems, compliance)
+
+
+def snapshot() -> Snapshot:
+    current = store()
+    with current.session() as session:
+        marker = latest_event_id(session)
+    return _snapshot(marker, policy_fingerprint(current.settings.policy_dir))
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _matrix(marker: int, fingerprint: tuple[tuple[str, int, int], ...], on: date) -> MatrixResult | None:
+    snap = _snapshot(marker, fingerprint)
+    return Matrix(snap.compliance.decider).evaluate(on) if snap.compliance else None
+
+
+def matrix(on: date) -> MatrixResult | None:
+    current = store()
+    with current.session() as session:
+        marker = latest_event_id(session)
+    return _matrix(marker, policy_fingerprint(current.settings.policy_dir), on)
+
+
+def current_actor() -> str:
+    """Who is making changes. Local mode: the single local administrator."""
+    return str(st.session_state.get("actor", "local-admin"))
+
+
+def after_write() -> None:
+    """Drop cached read results; the next rerun reads the store again."""
+    st.cache_data.clear()
+
+
+@contextmanager
+def problems_shown() -> Iterator[None]:
+    """Turn errors a user can cause into a message on the page, never a traceback."""
+    try:
+        yield
+    except InvalidInput as exc:
+        st.error("\n".join([f"**{len(exc.problems)} problem(s)**"] + [f"- `{p}`" for p in exc.problems]))
+        st.stop()
+    except ComplianceError as exc:
+        st.error(str(exc))
+        st.stop()
+
+
+def require_policies(snap: Snapshot) -> Compliance:
+    """The compiled policies, or a clear message when the policy files have problems."""
+    if snap.compliance is None:
+        st.error("The policy files have problems, so no decision can be made until they are fixed:")
+        st.code("\n".join(str(p) for p in snap.problems) or "no policy files", language=None)
+        st.page_link("compliance/ui/policies_page.py", label="See the policies page", icon=":material/rule:")
+        st.stop()
+    return snap.compliance
+
+
+def settings_summary() -> str:
+    settings = load_settings()
+    return f"store `{settings.database_url}` · policies `{settings.policy_dir}`"

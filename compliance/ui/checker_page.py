@@ -1,0 +1,119 @@
+"""Route checker (engineers): may this feature send these categories there, and if not, where may it go?"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from compliance.costs.compliance_cost import route_costs
+from compliance.policy.matrix import csv_text
+from compliance.textout import money
+from compliance.ui import charts, state
+
+st.title("Route checker")
+with state.problems_shown():
+    snap = state.snapshot()
+compliance = state.require_policies(snap)
+data = snap.dataset
+if not data.features or not data.routes or not data.categories:
+    st.info("The store needs features, routes and categories before anything can be checked.")
+    st.stop()
+
+features = [f.id for f in data.features]
+wanted = st.query_params.get("feature")
+c1, c2 = st.columns([2, 1])
+feature_id = c1.selectbox("Feature", features, index=features.index(wanted) if wanted in features else 0,
+                          key="checker-feature")
+on = c2.date_input("As of", value=date.today(), key="checker-date", format="YYYY-MM-DD",
+                   help="Ask about a future date: what breaks when an agreement or exception expires?")
+feature = compliance.decider.features[feature_id]
+declared = list(dict.fromkeys(k for flow in feature.flows for k in flow.categories))
+categories = st.multiselect("Categories", [c.key for c in data.categories], default=declared or None,
+                            key=f"checker-categories-{feature_id}")
+if not categories:
+    st.info("Pick at least one data category.")
+    st.stop()
+
+options = compliance.routes(feature=feature_id, categories=categories, as_of=on)
+prices = route_costs(compliance.decider, feature_id, categories, on)
+allowed_priced = [prices[o.route] for o in options if o.allowed and o.route in prices]
+cheapest = min(allowed_priced, key=lambda p: p.monthly_cost).route if allowed_priced else None
+rows = []
+for option in options:
+    deciding = [d for d in option.decisions if d.allowed == option.allowed]
+    reasons = [f"{d.category}: {r}" for d in deciding for r in (d.reasons if not d.allowed else d.reasons[:1])]
+    price = prices.get(option.route)
+    rows.append({
+        "decision": "ALLOW" if option.allowed else "DENY",
+        "cheapest allowed": option.route == cheapest,
+        "route": option.route,
+        "cost per month": money(price.monthly_cost) if price else "-",
+        "rules": ", ".join(dict.fromkeys(r for d in deciding for r in d.rules)) or "default deny",
+        "why": " | ".join(dict.fromkeys(reasons)),
+        "waived by": ", ".join(dict.fromkeys(w for d in option.decisions for w in d.waived_by)),
+    })
+table = pd.DataFrame(rows)
+allowed_count = int((table["decision"] == "ALLOW").sum())
+st.markdown(f"**{allowed_count} of {len(table)} routes allowed** for `{feature_id}` with "
+            f"{', '.join(f'`{c}`' for c in categories)} as of {on}"
+            + (f"; cheapest allowed: **{cheapest}**" if cheapest else ""))
+
+
+def _colour(value: str) -> str:
+    colour = state.ALLOW_COLOUR if value == "ALLOW" else state.DENY_COLOUR
+    return f"background-color: {colour}; color: white; font-weight: 600"
+
+
+st.dataframe(table.style.map(_colour, subset=["decision"]), hide_index=True, width="stretch", key="checker-routes",
+             column_config={"cheapest allowed": st.column_config.CheckboxColumn("cheapest allowed"),
+                            "why": st.column_config.TextColumn("why", width="large")})
+
+st.subheader("Declared flows")
+flows = compliance.flows(feature=feature_id, as_of=on)
+if not flows:
+    st.caption("This feature declares no flows.")
+for flow in flows:
+    if flow.compliant:
+        waived = sorted({w for d in flow.decisions for w in d.waived_by})
+        note = f" (under exception {', '.join(waived)})" if waived else ""
+        st.markdown(f":blue-badge[compliant] `{flow.route}` with {', '.join(d.category for d in flow.decisions)}{note}")
+    else:
+        st.markdown(f":orange-badge[violation] `{flow.route}`")
+        for d in flow.violations:
+            st.markdown(f"  - `{d.category}`: {'; '.join(d.reasons)}")
+
+
+@st.fragment
+def matrix_view() -> None:
+    st.subheader("Decision matrix")
+    result = state.matrix(on)
+    if result is None:
+        return
+    view = st.radio("Show", ["routes x categories for this feature", "features x categories for one route"],
+                    horizontal=True, key="matrix-view")
+    names = {i: rid for i, rid in enumerate(result.rule_ids)}
+    if view.startswith("routes"):
+        fi = result.features.index(feature_id)
+        allowed = pd.DataFrame(result.allowed[fi].T, index=result.routes, columns=result.categories)
+        deciding = result.deciding[fi].T
+        title = f"{feature_id}: routes x categories"
+    else:
+        route_id = st.selectbox("Route", result.routes, key="matrix-route")
+        ri = result.routes.index(route_id)
+        allowed = pd.DataFrame(result.allowed[:, :, ri], index=result.features, columns=result.categories)
+        deciding = result.deciding[:, :, ri]
+        title = f"{route_id}: features x categories"
+    hover = pd.DataFrame(
+        [[("ALLOW by " if a else "DENY by ") + names[int(r)] if r >= 0 else "DENY: no allow rule applies"
+          for a, r in zip(row_a, row_r, strict=True)] for row_a, row_r in zip(allowed.values, deciding, strict=True)],
+        index=allowed.index, columns=allowed.columns)
+    st.plotly_chart(charts.decision_heatmap(allowed, hover, title), width="stretch", key="matrix-chart")
+    st.caption("Blue: allowed. Orange: denied. Hover a cell for the deciding rule; the route table above gives "
+               "the full reasons.")
+    st.download_button("Download the whole matrix (CSV)", data=lambda: csv_text(result),
+                       file_name=f"decision-matrix-{on}.csv", mime="text/csv", key="matrix-csv")
+
+
+matrix_view()

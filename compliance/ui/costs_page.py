@@ -1,0 +1,150 @@
+"""Costs (finance): inputs, cost per feature, B2B vs consumer margins, projection, cost of compliance."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from compliance import costs
+from compliance.problems import ComplianceError, Conflict, InvalidInput
+from compliance.store.edits import projection_version, record_versions, update_projection, update_record
+from compliance.ui import charts, state
+
+st.title("Costs")
+if flash := st.session_state.pop("costs-flash", None):
+    st.success(flash)
+today = date.today()
+with state.problems_shown():
+    snap = state.snapshot()
+data = snap.dataset
+if not data.costs.segments:
+    st.info("No cost segments in the store. Add `segments:` to costs.yaml and load it.")
+    st.stop()
+
+with state.problems_shown():
+    features = costs.feature_costs(data, today, strict=False)
+    segments = costs.segment_margins(data, today, strict=False)
+errors = [e for e in features["error"].dropna().unique() if e]
+if errors:
+    st.warning("Some flows cannot be priced, so their cost is missing below:\n" + "\n".join(f"- {e}" for e in errors))
+
+st.subheader("B2B vs consumer")
+cols = st.columns(len(segments))
+for col, row in zip(cols, segments.itertuples(), strict=True):
+    share = "-" if pd.isna(row.llm_share_of_revenue) else f"{row.llm_share_of_revenue:.0%}"
+    margin = "-" if pd.isna(row.gross_margin) else f"{row.gross_margin:.0%}"
+    col.metric(f"{row.segment}: LLM cost / revenue", share, help=f"gross margin {margin}")
+st.plotly_chart(charts.margin_bars(segments), width="stretch", key="margin-chart")
+st.dataframe(segments, hide_index=True, width="stretch", column_config={
+    c: st.column_config.NumberColumn(c.replace("_", " "), format="dollar")
+    for c in ("revenue", "llm_cost", "other_cogs", "gross_profit", "llm_cost_per_user", "break_even_revenue_per_user")
+} | {c: st.column_config.NumberColumn(c.replace("_", " "), format="percent")
+     for c in ("gross_margin", "llm_share_of_revenue", "target_margin")})
+
+st.subheader("Cost per feature")
+st.dataframe(features, hide_index=True, width="stretch", column_config={
+    "cost_per_request": st.column_config.NumberColumn("per request", format="$%.4f"),
+    "cost_per_active_user_month": st.column_config.NumberColumn("per active user / month", format="dollar"),
+    "monthly_cost": st.column_config.NumberColumn("per month", format="dollar"),
+})
+
+
+@st.fragment
+def projection_view() -> None:
+    st.subheader("Projection")
+    if not data.costs.projection.scenarios:
+        st.caption("No price-decline scenarios defined.")
+        return
+    frame = costs.projection_frame(data, today)
+    measure = st.radio("Show", ["llm_cost", "gross_margin", "llm_share_of_revenue"], horizontal=True,
+                       key="projection-measure", format_func=lambda m: m.replace("_", " "))
+    chosen = st.multiselect("Segments", list(frame["segment"].unique()), default=["b2b", "consumer"]
+                            if {"b2b", "consumer"} <= set(frame["segment"]) else None, key="projection-segments")
+    shown = frame[frame["segment"].isin(chosen)] if chosen else frame
+    st.plotly_chart(charts.projection_lines(shown, measure, measure.replace("_", " ")), width="stretch",
+                    key="projection-chart")
+
+
+projection_view()
+
+
+@st.fragment
+def compliance_view() -> None:
+    st.subheader("Cost of compliance")
+    if snap.compliance is None:
+        st.caption("Unavailable while the policy files have problems.")
+        return
+    frame = costs.compliance_cost_frame(snap.compliance.decider, today)
+    if frame.empty:
+        return
+    premium = frame["compliance_premium_monthly"].fillna(0).sum()
+    st.metric("Paid per month for compliant routes over the cheapest ones", f"${premium:,.0f}")
+    st.plotly_chart(charts.compliance_cost_bars(frame), width="stretch", key="compliance-chart")
+    st.dataframe(frame, hide_index=True, width="stretch")
+
+
+compliance_view()
+
+
+@st.fragment
+def sensitivity_view() -> None:
+    st.subheader("Sensitivity (±20% per driver)")
+    frame = costs.sensitivity_frame(data, today)
+    segment = st.selectbox("Segment", list(frame["segment"].unique()), key="sensitivity-segment")
+    st.plotly_chart(charts.tornado(frame, segment), width="stretch", key="tornado-chart")
+
+
+sensitivity_view()
+
+st.subheader("Inputs")
+st.caption("Edits are validated like a load, recorded in the audit log, and refused if someone else changed the "
+           "same inputs first.")
+with state.store().session() as session:
+    versions = record_versions(session, "segment")
+    proj_version = projection_version(session)
+if "segment-versions" not in st.session_state:
+    st.session_state["segment-versions"] = versions
+    st.session_state["projection-version"] = proj_version
+columns = ["users", "monthly_growth", "active_share", "revenue_per_user_month", "other_cogs_per_user_month"]
+inputs = pd.DataFrame([{"segment": s.id, **{c: getattr(s, c) for c in columns}} for s in data.costs.segments])
+scenarios = pd.DataFrame([{"scenario": k, "annual_decline": v} for k, v in data.costs.projection.scenarios.items()],
+                         columns=["scenario", "annual_decline"])
+with st.form("cost-inputs"):
+    edited = st.data_editor(inputs, key="segment-editor", hide_index=True, disabled=["segment"], width="stretch")
+    edited_scenarios = st.data_editor(scenarios, key="scenario-editor", hide_index=True, disabled=["scenario"])
+    months = st.number_input("Projection months", min_value=1, max_value=240,
+                             value=data.costs.projection.months, key="projection-months")
+    save = st.form_submit_button("Save inputs", type="primary", key="costs-save")
+
+if save:
+    try:
+        with state.store().session() as session:
+            saved = 0
+            for before, after in zip(inputs.to_dict("records"), edited.to_dict("records"), strict=True):
+                changes = {c: after[c] for c in columns if after[c] != before[c]}
+                if changes:
+                    changes = {k: (int(v) if k == "users" else float(v)) for k, v in changes.items()}
+                    update_record(session, entity="segment", key=before["segment"], changes=changes,
+                                  expected_version=st.session_state["segment-versions"][before["segment"]],
+                                  actor=state.current_actor())
+                    saved += 1
+            new_scenarios = {r["scenario"]: float(r["annual_decline"]) for r in edited_scenarios.to_dict("records")}
+            if new_scenarios != data.costs.projection.scenarios or int(months) != data.costs.projection.months:
+                update_projection(session, expected_version=st.session_state["projection-version"],
+                                  changes={"scenarios": new_scenarios, "months": int(months)},
+                                  actor=state.current_actor())
+                saved += 1
+    except Conflict as exc:
+        st.error(f"Not saved: {exc}")
+        del st.session_state["segment-versions"]
+    except InvalidInput as exc:
+        st.error("Not saved:\n" + "\n".join(f"- `{p}`" for p in exc.problems))
+    except ComplianceError as exc:
+        st.error(f"Not saved: {exc}")
+    else:
+        del st.session_state["segment-versions"]
+        st.session_state["costs-flash"] = f"Saved {saved} change(s)." if saved else "Nothing changed."
+        state.after_write()
+        st.rerun()

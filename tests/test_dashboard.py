@@ -1,0 +1,140 @@
+"""The dashboard through Streamlit's AppTest, always from the entry point (app.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from sqlmodel import select
+from streamlit.testing.v1 import AppTest
+
+from compliance.config import PROJECT_ROOT
+from compliance.store import Store
+from compliance.store.edits import provider_doc, set_agreement_expiry
+from compliance.store.tables import AuditEventRow
+from tests.conftest import open_store
+
+PAGES = ["overview_page", "providers_page", "routes_page", "checker_page", "policies_page", "costs_page",
+         "audit_page"]
+
+
+@pytest.fixture
+def app_env(tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    db = tmp_path / "app.db"
+    monkeypatch.setenv("COMPLIANCE_DATABASE_URL", f"sqlite:///{db}")
+    monkeypatch.setenv("COMPLIANCE_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("COMPLIANCE_POLICY_DIR", str(PROJECT_ROOT / "policies"))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield db
+    st.cache_resource.clear()
+
+
+def app() -> AppTest:
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=60)
+    at.run()
+    return at
+
+
+def open_page(name: str) -> AppTest:
+    at = app()
+    at.switch_page(f"compliance/ui/{name}.py").run()
+    return at
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_on_the_example_data(app_env: Path, page: str) -> None:
+    at = open_page(page)
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    assert at.title
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_on_an_empty_store(app_env: Path, page: str, monkeypatch: pytest.MonkeyPatch,
+                                              tmp_path: Path) -> None:
+    monkeypatch.setenv("COMPLIANCE_DATA_DIR", str(tmp_path / "no-data-here"))
+    at = open_page(page)
+    assert not at.exception, [e.value for e in at.exception]
+
+
+@pytest.mark.parametrize("page", ["overview_page", "checker_page", "policies_page"])
+def test_a_broken_policy_file_is_a_message_not_a_traceback(app_env: Path, page: str, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    (policies / "bad.yaml").write_text("rules:\n  - id: r\n    effect: maybe\n    reason: x\n")
+    monkeypatch.setenv("COMPLIANCE_POLICY_DIR", str(policies))
+    at = open_page(page)
+    assert not at.exception
+    assert any("problem" in e.value for e in at.error)
+
+
+def test_an_unreachable_database_is_a_message(app_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COMPLIANCE_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")
+    at = app()
+    assert not at.exception
+    assert any("cannot open the store" in e.value for e in at.error)
+
+
+def test_route_checker_shows_a_known_deny_with_its_rule(app_env: Path) -> None:
+    at = open_page("checker_page")
+    at.selectbox(key="checker-feature").set_value("dating-profile-match").run()
+    at.multiselect(key="checker-categories-dating-profile-match").set_value(
+        ["user.demographic.sexual_orientation"]).run()
+    table = at.dataframe[0].value  # the route table comes first on the page
+    row = table[table["route"] == "openai-direct"].iloc[0]
+    assert row["decision"] == "DENY" and "consumer-no-special-categories" in row["rules"]
+    assert (table["decision"] == "ALLOW").sum() == 0
+
+
+def test_route_checker_marks_the_cheapest_allowed_route(app_env: Path) -> None:
+    at = open_page("checker_page")
+    at.selectbox(key="checker-feature").set_value("support-reply-draft").run()
+    table = at.dataframe[0].value  # the route table comes first on the page
+    assert table["cheapest allowed"].sum() == 1
+    assert table[table["cheapest allowed"]].iloc[0]["decision"] == "ALLOW"
+
+
+def test_provider_edit_changes_the_store_and_writes_an_audit_event(app_env: Path) -> None:
+    at = open_page("providers_page")
+    at.selectbox(key="provider-select").set_value("google").run()
+    at.date_input(key="google-dpa-expires").set_value(date(2027, 9, 30))
+    at.button(key="provider-save").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    store = open_store(f"sqlite:///{app_env}", PROJECT_ROOT / "data")
+    google = next(p for p in store.read().providers if p.id == "google")
+    assert google.dpa is not None and google.dpa.expires_on == date(2027, 9, 30)
+    with store.session() as session:
+        last = session.exec(select(AuditEventRow).order_by(AuditEventRow.id.desc())).first()  # type: ignore[union-attr]
+    assert last is not None and (last.entity, last.entity_id, last.actor) == ("provider", "google", "local-admin")
+    assert last.changes["dpa"]["new"]["expires_on"] == "2027-09-30"
+
+
+def test_a_stale_provider_edit_is_refused_with_a_message(app_env: Path) -> None:
+    at = open_page("providers_page")
+    at.selectbox(key="provider-select").set_value("google").run()
+    store: Store = open_store(f"sqlite:///{app_env}", PROJECT_ROOT / "data")
+    with store.session() as session:  # someone else saves first
+        _, version = provider_doc(session, "google")
+        set_agreement_expiry(session, provider_id="google", kind="dpa", expires_on=date(2027, 3, 31),
+                             expected_version=version, actor="someone-else")
+    at.date_input(key="google-dpa-expires").set_value(date(2027, 9, 30))
+    at.button(key="provider-save").click().run()
+    assert any("changed by someone else" in e.value for e in at.error)
+    google = next(p for p in store.read().providers if p.id == "google")
+    assert google.dpa is not None and google.dpa.expires_on == date(2027, 3, 31)  # nothing was overwritten
+
+
+def test_cost_inputs_edit_is_saved_and_audited(app_env: Path) -> None:
+    at = open_page("costs_page")
+    at.session_state["segment-editor"] = {"edited_rows": {1: {"users": 3_000_000}}, "added_rows": [],
+                                          "deleted_rows": []}
+    at.button(key="costs-save").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    store = open_store(f"sqlite:///{app_env}", PROJECT_ROOT / "data")
+    consumer = next(s for s in store.read().costs.segments if s.id == "consumer")
+    assert consumer.users == 3_000_000
