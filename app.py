@@ -3,14 +3,20 @@
 import streamlit as st
 
 st.set_page_config(page_title="LLM compliance", page_icon=":material/verified_user:", layout="wide")
+
+
+def page(name: str, title: str, icon: str, **options: object) -> st.Page:
+    return st.Page(f"compliance/ui/{name}_page.py", title=title, icon=f":material/{icon}:", **options)  # type: ignore[arg-type]
+
+
 st.navigation({
-    "": [st.Page("compliance/ui/overview_page.py", title="Overview", icon=":material/dashboard:", default=True)],
-    "Legal": [st.Page("compliance/ui/providers_page.py", title="Providers & DPAs", icon=":material/gavel:")],
+    "": [page("overview", "Overview", "dashboard", default=True)],
+    "Legal": [page("providers", "Providers & DPAs", "gavel", url_path="providers")],
     "Engineering": [
-        st.Page("compliance/ui/routes_page.py", title="Routes", icon=":material/alt_route:"),
-        st.Page("compliance/ui/checker_page.py", title="Route checker", icon=":material/fact_check:"),
-        st.Page("compliance/ui/policies_page.py", title="Policies", icon=":material/rule:"),
+        page("routes", "Routes", "alt_route", url_path="routes"),
+        page("checker", "Route checker", "fact_check", url_path="checker"),
+        page("policies", "Policies", "rule", url_path="policies"),
     ],
-    "Finance": [st.Page("compliance/ui/costs_page.py", title="Costs", icon=":material/payments:")],
-    "Audit": [st.Page("compliance/ui/audit_page.py", title="Audit log", icon=":material/history_edu:")],
+    "Finance": [page("costs", "Costs", "payments", url_path="costs")],
+    "Audit": [page("audit", "Audit log", "history_edu", url_path="audit")],
 }).run()

@@ -38,14 +38,14 @@ try:
 except PriceNotFound:
     spend = None
 
-cols = st.columns(6)
-cols[0].metric("Providers under an active DPA", f"{figures.providers_with_active_dpa} / {figures.providers}")
-cols[1].metric("Agreements expiring in 60 days",
-               sum(1 for a in alerts if a.kind in ("dpa", "baa") and a.severity == "expiring"))
-cols[2].metric("Expired agreements", sum(1 for a in alerts if a.kind in ("dpa", "baa") and a.severity == "expired"))
-cols[3].metric("Approved routes", f"{figures.approved_routes} / {figures.routes}")
-cols[4].metric("Features with violating flows", "-" if violating is None else violating)
-cols[5].metric("LLM spend this month", money(spend))
+legal, engineering, finance = st.columns(3)
+legal.metric("Providers under an active DPA", f"{figures.providers_with_active_dpa} / {figures.providers}")
+legal.metric("Agreements expiring in 60 days",
+             sum(1 for a in alerts if a.kind in ("dpa", "baa") and a.severity == "expiring"))
+legal.metric("Expired agreements", sum(1 for a in alerts if a.kind in ("dpa", "baa") and a.severity == "expired"))
+engineering.metric("Approved routes", f"{figures.approved_routes} / {figures.routes}")
+engineering.metric("Features with violating flows", "-" if violating is None else violating)
+finance.metric("Projected LLM spend per month", money(spend))
 
 if snap.problems:
     st.error(f"The policy files have {len(snap.problems)} problem(s); decisions are unavailable until they are "
