@@ -103,3 +103,38 @@ def synthetic_rules(dataset: d.DataSet, count: int = 40, seed: int = 11) -> list
 
 def without_cedar(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: v for k, v in r.items() if k != "_cedar"} for r in rules]
+
+
+def with_flows_and_costs(dataset: d.DataSet, seed: int = 13) -> d.DataSet:
+    """Give every feature 1-2 declared flows with usage, price every route, and add cost inputs."""
+    rng = random.Random(seed)
+    models = [("openai", ["gpt-5", "gpt-5-mini"]), ("anthropic", ["claude-sonnet-4-5", "claude-haiku-4-5"]),
+              ("google", ["gemini-2.5-pro", "gemini-2.5-flash"])]
+    routes = []
+    for route in dataset.routes:
+        provider, served = rng.choice(models)
+        routes.append(route.model_copy(update={"price_provider": provider, "models": served}))
+    keys = [c.key for c in dataset.categories]
+    features = []
+    for feature in dataset.features:
+        flows = []
+        for _ in range(rng.randint(1, 2)):
+            route = rng.choice(routes)
+            flows.append(d.Flow(route=route.id, categories=rng.sample(keys, k=rng.randint(1, 4)),
+                                model=rng.choice(route.models), share=0.5))
+        usage = d.Usage(requests_per_user_month=rng.randint(10, 500), input_tokens=rng.randint(500, 12000),
+                        output_tokens=rng.randint(100, 1500), cached_input_share=rng.choice([None, 0.2, 0.5]))
+        features.append(feature.model_copy(update={"flows": flows, "usage": usage}))
+    costs = d.Costs.model_validate({
+        "segments": [
+            {"id": "b2b", "users": 20000, "monthly_growth": 0.03, "active_share": 0.8, "revenue_per_user_month": 90.0,
+             "other_cogs_per_user_month": 8.0},
+            {"id": "consumer", "users": 3000000, "monthly_growth": 0.05, "active_share": 0.3,
+             "revenue_per_user_month": 0.7, "other_cogs_per_user_month": 0.1},
+            {"id": "internal", "users": 500, "revenue_per_user_month": 0.0},
+        ],
+        "projection": {"months": 36, "scenarios": {"conservative": 0.2, "base": 0.5, "aggressive": 0.8},
+                       "tiers": {"frontier": ["gpt-5", "claude-sonnet-4-5", "gemini-2.5-pro"],
+                                 "small": ["gpt-5-mini", "claude-haiku-4-5", "gemini-2.5-flash"]}},
+    })
+    return dataset.model_copy(update={"routes": routes, "features": features, "costs": costs})

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from compliance.costs.prices import PriceNotFound, price_for
-from compliance.costs.projection import tier_of
+from compliance.costs.prices import PER, Price, PriceNotFound, price_for
+from compliance.costs.projection import OTHER_TIER, tier_of
 from compliance.costs.usage import active_users, segment_of
 from compliance.policy.decide import Decider
+from compliance.policy.matrix import Matrix, MatrixResult
 from compliance.store import documents as d
 
 
@@ -49,40 +52,93 @@ def options_for(decider: Decider, feature: d.Feature, categories: list[str], tie
     return options
 
 
-def compliance_cost_frame(decider: Decider, on: date) -> pd.DataFrame:
-    """Per flow: current, cheapest allowed and cheapest overall monthly cost, and the differences."""
+@dataclass
+class _Options:
+    """Every priceable (route, model) of one tier, as arrays."""
+
+    routes: list[str]
+    models: list[str]
+    route_index: np.ndarray
+    prices: np.ndarray  # (options, 3): input, output, cached input per million tokens
+
+
+def _priced_options(dataset: d.DataSet, on: date, route_pos: dict[str, int]) -> dict[str, _Options]:
+    by_tier: dict[str, list[tuple[str, str, Price]]] = {}
+    for route in dataset.routes:
+        for model in route.models:
+            try:
+                price = price_for(route, model, on, dataset.costs.price_overrides)
+            except PriceNotFound:
+                continue
+            tier = tier_of(model, dataset.costs.projection)
+            by_tier.setdefault(tier, []).append((route.id, model, price))
+    return {tier: _Options([r for r, _, _ in rows], [m for _, m, _ in rows],
+                           np.array([route_pos[r] for r, _, _ in rows], dtype=int),
+                           np.array([[p.input, p.output, p.cached_input] for _, _, p in rows], dtype=float))
+            for tier, rows in by_tier.items()}
+
+
+def compliance_cost_frame(decider: Decider, on: date, matrix: MatrixResult | None = None) -> pd.DataFrame:
+    """Per flow: current, cheapest allowed and cheapest overall monthly cost, and the differences.
+
+    Whether a route is allowed comes from the policy engine's matrix for `on` (the bulk form of
+    the one decision function, tested to agree with it cell by cell).
+    """
     dataset = decider.dataset
+    result = matrix or Matrix(decider).evaluate(on)
+    feature_pos = {f: i for i, f in enumerate(result.features)}
+    category_pos = {c: i for i, c in enumerate(result.categories)}
+    route_pos = {r: i for i, r in enumerate(result.routes)}
+    tiers = _priced_options(dataset, on, route_pos)
     routes = {r.id: r for r in dataset.routes}
     rows = []
     for feature in dataset.features:
         segment = segment_of(feature, dataset.costs)
-        if feature.usage is None or segment is None:
+        usage = feature.usage
+        if usage is None or segment is None:
             continue
+        cached = usage.cached_input_share or 0.0
+        tokens = np.array([usage.input_tokens * (1 - cached), usage.output_tokens, usage.input_tokens * cached])
         for i, flow in enumerate(feature.flows):
             route = routes[flow.route]
             model = flow.model or (route.models[0] if route.models else "")
-            monthly_requests = feature.usage.requests_per_user_month * active_users(segment) * flow.share
             tier = tier_of(model, dataset.costs.projection)
-            options = options_for(decider, feature, flow.categories, tier, model, on, monthly_requests)
-            current = next((o for o in options if o.route == route.id and o.model == model), None)
-            compliant = all(decider.decide(feature.id, key, route.id, on).allowed for key in flow.categories)
-            cheapest = min(options, key=lambda o: o.monthly_cost, default=None)
-            cheapest_allowed = min((o for o in options if o.allowed), key=lambda o: o.monthly_cost, default=None)
-            rows.append({
-                "feature": feature.id, "flow": i, "route": route.id, "model": model, "tier": tier,
-                "compliant": compliant, "current_monthly": current.monthly_cost if current else None,
-                "cheapest_route": cheapest.route if cheapest else None,
-                "cheapest_model": cheapest.model if cheapest else None,
-                "cheapest_monthly": cheapest.monthly_cost if cheapest else None,
-                "cheapest_allowed_route": cheapest_allowed.route if cheapest_allowed else None,
-                "cheapest_allowed_model": cheapest_allowed.model if cheapest_allowed else None,
-                "cheapest_allowed_monthly": cheapest_allowed.monthly_cost if cheapest_allowed else None,
-                "compliance_premium_monthly": (cheapest_allowed.monthly_cost - cheapest.monthly_cost
-                                               if cheapest and cheapest_allowed else None),
-                "switch_cost_monthly": (cheapest_allowed.monthly_cost - current.monthly_cost
-                                        if not compliant and cheapest_allowed and current else None),
-            })
-    return pd.DataFrame(rows)
+            rows_of_flow = result.allowed[feature_pos[feature.id], [category_pos[k] for k in flow.categories]]
+            allowed_routes: np.ndarray = np.asarray(rows_of_flow.all(axis=0))
+            compliant = bool(allowed_routes[route_pos[route.id]])
+            options = tiers.get(tier)
+            row: dict[str, Any] = {"feature": feature.id, "flow": i, "route": route.id, "model": model, "tier": tier,
+                                   "compliant": compliant}
+            if options is not None:
+                keep = np.ones(len(options.models), dtype=bool) if tier != OTHER_TIER else \
+                    np.array([m == model for m in options.models])
+                monthly = usage.requests_per_user_month * active_users(segment) * flow.share
+                cost = np.where(keep, options.prices @ tokens / PER * monthly, np.inf)
+                allowed = keep & allowed_routes[options.route_index]
+                current = [j for j, (r, m) in enumerate(zip(options.routes, options.models, strict=True))
+                           if r == route.id and m == model]
+                cheapest = int(np.argmin(cost)) if np.isfinite(cost).any() else None
+                best = int(np.argmin(np.where(allowed, cost, np.inf))) if allowed.any() else None
+                row |= {
+                    "current_monthly": float(cost[current[0]]) if current else None,
+                    "cheapest_route": options.routes[cheapest] if cheapest is not None else None,
+                    "cheapest_model": options.models[cheapest] if cheapest is not None else None,
+                    "cheapest_monthly": float(cost[cheapest]) if cheapest is not None else None,
+                    "cheapest_allowed_route": options.routes[best] if best is not None else None,
+                    "cheapest_allowed_model": options.models[best] if best is not None else None,
+                    "cheapest_allowed_monthly": float(cost[best]) if best is not None else None,
+                }
+            rows.append(row)
+    frame = pd.DataFrame(rows, columns=COLUMNS)
+    frame["compliance_premium_monthly"] = frame["cheapest_allowed_monthly"] - frame["cheapest_monthly"]
+    frame["switch_cost_monthly"] = (frame["cheapest_allowed_monthly"] - frame["current_monthly"]).where(
+        ~frame["compliant"].astype(bool))
+    return frame
+
+
+COLUMNS = ["feature", "flow", "route", "model", "tier", "compliant", "current_monthly", "cheapest_route",
+           "cheapest_model", "cheapest_monthly", "cheapest_allowed_route", "cheapest_allowed_model",
+           "cheapest_allowed_monthly", "compliance_premium_monthly", "switch_cost_monthly"]
 
 
 def route_costs(decider: Decider, feature_id: str, categories: list[str], on: date) -> dict[str, Option]:

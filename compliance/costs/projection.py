@@ -13,7 +13,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from compliance.costs.usage import flow_costs, segment_of
+from compliance.costs.usage import flow_costs, segments_by_feature
 from compliance.store import documents as d
 
 OTHER_TIER = "other"
@@ -64,10 +64,11 @@ def project(base_cost: np.ndarray, users: np.ndarray, growth: np.ndarray, revenu
 def cost_by_segment_and_tier(dataset: d.DataSet, on: date) -> dict[str, dict[str, float]]:
     """Today's monthly LLM cost of each cost segment, split by model tier."""
     features = {f.id: f for f in dataset.features}
+    owners = segments_by_feature(dataset)
     result: dict[str, dict[str, float]] = {s.id: {} for s in dataset.costs.segments}
     for flow in flow_costs(dataset, on):
         feature = features[flow.feature]
-        segment = segment_of(feature, dataset.costs)
+        segment = owners[feature.id]
         if segment is None or flow.cost_per_request is None or feature.usage is None:
             continue
         monthly = flow.cost_per_request * feature.usage.requests_per_user_month * segment.users * segment.active_share

@@ -1,58 +1,74 @@
-"""How monthly LLM cost and margin move when one driver moves by +-20%, per segment (tornado chart)."""
+"""How monthly LLM cost and margin move when one driver moves by +-20%, per segment (tornado chart).
+
+Cost is linear in users, requests per user, tokens per request and price, so those drivers scale
+the segment's cost directly; the cached-input share shifts input tokens between the fresh and the
+cached price, so it is recomputed per flow.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
 
-from compliance.costs.usage import flow_costs, segment_of
+from compliance.costs.usage import flow_costs, segments_by_feature
 from compliance.store import documents as d
 
 DRIVERS = ("users", "requests_per_user", "tokens_per_request", "price", "cached_share")
 
 
-def _segment_cost(dataset: d.DataSet, on: date, segment: d.CostSegment, driver: str, factor: float) -> float:
-    """Monthly LLM cost of a segment with one driver scaled by `factor`."""
+@dataclass(frozen=True)
+class _FlowTerms:
+    """One flow's monthly cost = volume x (fresh x (1 - cached) + cached_price x cached + output)."""
+
+    volume: float  # requests per month in the segment, times the flow's share, per million tokens
+    fresh: float
+    cached_price: float
+    output: float
+    cached: float
+
+    def cost(self, cached: float) -> float:
+        return self.volume * (self.fresh * (1 - cached) + self.cached_price * cached + self.output)
+
+
+def _terms(dataset: d.DataSet, on: date) -> dict[str, list[_FlowTerms]]:
     features = {f.id: f for f in dataset.features}
-    total = 0.0
+    owners = segments_by_feature(dataset)
+    terms: dict[str, list[_FlowTerms]] = {s.id: [] for s in dataset.costs.segments}
     for flow in flow_costs(dataset, on):
-        feature = features[flow.feature]
-        if flow.price is None or feature.usage is None:
-            continue
-        owner = segment_of(feature, dataset.costs)
-        if owner is None or owner.id != segment.id:
+        feature, segment = features[flow.feature], owners[flow.feature]
+        if flow.price is None or feature.usage is None or segment is None:
             continue
         usage = feature.usage
-        tokens = factor if driver == "tokens_per_request" else 1.0
-        cached = min(1.0, (usage.cached_input_share or 0.0) * (factor if driver == "cached_share" else 1.0))
-        per_request = flow.share * flow.price.per_request(usage.input_tokens * tokens, usage.output_tokens * tokens,
-                                                          cached)
-        if driver == "price":
-            per_request *= factor
-        requests = usage.requests_per_user_month * (factor if driver == "requests_per_user" else 1.0)
-        users = segment.users * (factor if driver == "users" else 1.0)
-        total += per_request * requests * users * segment.active_share
-    return total
+        volume = flow.share * usage.requests_per_user_month * segment.users * segment.active_share / 1_000_000
+        terms[segment.id].append(_FlowTerms(volume, usage.input_tokens * flow.price.input,
+                                            usage.input_tokens * flow.price.cached_input,
+                                            usage.output_tokens * flow.price.output, usage.cached_input_share or 0.0))
+    return terms
 
 
 def sensitivity_frame(dataset: d.DataSet, on: date, *, swing: float = 0.2) -> pd.DataFrame:
     """One row per segment and driver: cost and margin at -swing and +swing, and the base."""
     rows = []
+    terms = _terms(dataset, on)
     for segment in dataset.costs.segments:
-        base = _segment_cost(dataset, on, segment, "users", 1.0)
+        flows = terms[segment.id]
+        base = sum(t.cost(t.cached) for t in flows)
+        revenue = segment.users * segment.revenue_per_user_month
+        other = segment.users * segment.other_cogs_per_user_month
+        base_margin = (revenue - base - other) / revenue if revenue else None
         for driver in DRIVERS:
-            row: dict[str, object] = {"segment": segment.id, "driver": driver, "base_cost": base}
+            row: dict[str, object] = {"segment": segment.id, "driver": driver, "base_cost": base,
+                                      "base_margin": base_margin}
             for label, factor in (("low", 1 - swing), ("high", 1 + swing)):
-                cost = _segment_cost(dataset, on, segment, driver, factor)
-                users = segment.users * (factor if driver == "users" else 1.0)
-                revenue = users * segment.revenue_per_user_month
-                other = users * segment.other_cogs_per_user_month
+                if driver == "cached_share":
+                    cost = sum(t.cost(min(1.0, t.cached * factor)) for t in flows)
+                else:
+                    cost = base * factor
+                scale = factor if driver == "users" else 1.0  # more users bring more revenue too
                 row[f"cost_{label}"] = cost
                 row[f"cost_change_{label}"] = cost - base
-                row[f"margin_{label}"] = (revenue - cost - other) / revenue if revenue else None
-            revenue = segment.users * segment.revenue_per_user_month
-            row["base_margin"] = ((revenue - base - segment.users * segment.other_cogs_per_user_month) / revenue
-                                  if revenue else None)
+                row[f"margin_{label}"] = ((revenue - other) * scale - cost) / (revenue * scale) if revenue else None
             rows.append(row)
     return pd.DataFrame(rows)

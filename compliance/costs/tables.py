@@ -57,9 +57,13 @@ def feature_costs(dataset: d.DataSet, on: date, *, strict: bool = True) -> pd.Da
 
 
 def segment_margins(dataset: d.DataSet, on: date, *, target_margin: float = DEFAULT_TARGET_MARGIN,
-                    strict: bool = True) -> pd.DataFrame:
-    """Per segment: revenue, LLM cost, gross margin, LLM share of revenue, break-even and usage headroom."""
-    features = feature_costs(dataset, on, strict=strict)
+                    strict: bool = True, features: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per segment: revenue, LLM cost, gross margin, LLM share of revenue, break-even and usage headroom.
+
+    `features` may pass a `feature_costs` table already computed for the same data and date.
+    """
+    if features is None:
+        features = feature_costs(dataset, on, strict=strict)
     rows = []
     for segment in dataset.costs.segments:
         llm = float(features.loc[features["segment"] == segment.id, "monthly_cost"].fillna(0).sum())

@@ -32,6 +32,11 @@ def segment_of(feature: d.Feature, costs: d.Costs) -> d.CostSegment | None:
     return next((s for s in costs.segments if s.id == feature.segment.value), None)
 
 
+def segments_by_feature(dataset: d.DataSet) -> dict[str, d.CostSegment | None]:
+    """Each feature's cost segment, computed once for a whole table."""
+    return {f.id: segment_of(f, dataset.costs) for f in dataset.features}
+
+
 def flow_costs(dataset: d.DataSet, on: date) -> list[FlowCost]:
     routes = {r.id: r for r in dataset.routes}
     result = []

@@ -7,7 +7,6 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from compliance import costs
 from compliance.problems import ComplianceError, Conflict, InvalidInput
 from compliance.store.edits import projection_version, record_versions, update_projection, update_record
 from compliance.ui import charts, state
@@ -23,9 +22,11 @@ if not data.costs.segments:
     st.info("No cost segments in the store. Add `segments:` to costs.yaml and load it.")
     st.stop()
 
+key = state.marker()
 with state.problems_shown():
-    features = costs.feature_costs(data, today, strict=False)
-    segments = costs.segment_margins(data, today, strict=False)
+    features = state.cost_table(key, today, "features")
+    segments = state.cost_table(key, today, "segments")
+assert features is not None and segments is not None
 errors = [e for e in features["error"].dropna().unique() if e]
 if errors:
     st.warning("Some flows cannot be priced, so their cost is missing below:\n" + "\n".join(f"- {e}" for e in errors))
@@ -57,7 +58,8 @@ def projection_view() -> None:
     if not data.costs.projection.scenarios:
         st.caption("No price-decline scenarios defined.")
         return
-    frame = costs.projection_frame(data, today)
+    frame = state.cost_table(key, today, "projection")
+    assert frame is not None
     measure = st.radio("Show", ["llm_cost", "gross_margin", "llm_share_of_revenue"], horizontal=True,
                        key="projection-measure", format_func=lambda m: m.replace("_", " "))
     chosen = st.multiselect("Segments", list(frame["segment"].unique()), default=["b2b", "consumer"]
@@ -73,10 +75,10 @@ projection_view()
 @st.fragment
 def compliance_view() -> None:
     st.subheader("Cost of compliance")
-    if snap.compliance is None:
+    frame = state.cost_table(key, today, "compliance")
+    if frame is None:
         st.caption("Unavailable while the policy files have problems.")
         return
-    frame = costs.compliance_cost_frame(snap.compliance.decider, today)
     if frame.empty:
         return
     premium = frame["compliance_premium_monthly"].fillna(0).sum()
@@ -91,7 +93,8 @@ compliance_view()
 @st.fragment
 def sensitivity_view() -> None:
     st.subheader("Sensitivity (±20% per driver)")
-    frame = costs.sensitivity_frame(data, today)
+    frame = state.cost_table(key, today, "sensitivity")
+    assert frame is not None
     segment = st.selectbox("Segment", list(frame["segment"].unique()), key="sensitivity-segment")
     st.plotly_chart(charts.tornado(frame, segment), width="stretch", key="tornado-chart")
 

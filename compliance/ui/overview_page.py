@@ -7,8 +7,6 @@ from datetime import date
 import streamlit as st
 
 from compliance.alerts import policy_alerts, store_alerts
-from compliance.costs import segment_margins
-from compliance.costs.prices import PriceNotFound
 from compliance.overview import headline
 from compliance.textout import money
 from compliance.ui import state
@@ -33,10 +31,8 @@ if snap.compliance:
     flows = snap.compliance.flows(as_of=today)
     violating = len({f.feature for f in flows if not f.compliant})
 alerts.sort(key=lambda a: a.sort_key)
-try:
-    spend = float(segment_margins(data, today, strict=False)["llm_cost"].sum()) if data.costs.segments else None
-except PriceNotFound:
-    spend = None
+segments = state.cost_table(state.marker(), today, "segments") if data.costs.segments else None
+spend = float(segments["llm_cost"].sum()) if segments is not None else None
 
 legal, engineering, finance = st.columns(3)
 legal.metric("Providers under an active DPA", f"{figures.providers_with_active_dpa} / {figures.providers}")

@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
+from compliance import costs
 from compliance.api import Compliance
 from compliance.config import load_settings
 from compliance.policy.language import Vocabulary, policy_files, read_policy_dir
@@ -60,10 +62,7 @@ def _snapshot(marker: int, fingerprint: tuple[tuple[str, int, int], ...]) -> Sna
 
 
 def snapshot() -> Snapshot:
-    current = store()
-    with current.session() as session:
-        marker = latest_event_id(session)
-    return _snapshot(marker, policy_fingerprint(current.settings.policy_dir))
+    return _snapshot(*marker())
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -73,10 +72,32 @@ def _matrix(marker: int, fingerprint: tuple[tuple[str, int, int], ...], on: date
 
 
 def matrix(on: date) -> MatrixResult | None:
+    return _matrix(*marker(), on)
+
+
+def marker() -> tuple[int, tuple[tuple[str, int, int], ...]]:
+    """What the cached results depend on: the newest audit event and the policy files."""
     current = store()
     with current.session() as session:
-        marker = latest_event_id(session)
-    return _matrix(marker, policy_fingerprint(current.settings.policy_dir), on)
+        return latest_event_id(session), policy_fingerprint(current.settings.policy_dir)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def cost_table(key: tuple[int, tuple[tuple[str, int, int], ...]], on: date, name: str) -> pd.DataFrame | None:
+    """One cost table (features, segments, projection, sensitivity, compliance), once per store state and date."""
+    snap = _snapshot(*key)
+    data = snap.dataset
+    if name == "features":
+        return costs.feature_costs(data, on, strict=False)
+    if name == "segments":
+        return costs.segment_margins(data, on, strict=False, features=cost_table(key, on, "features"))
+    if name == "projection":
+        return costs.projection_frame(data, on) if data.costs.projection.scenarios else None
+    if name == "sensitivity":
+        return costs.sensitivity_frame(data, on)
+    if name == "compliance" and snap.compliance is not None:
+        return costs.compliance_cost_frame(snap.compliance.decider, on, _matrix(*key, on))
+    return None
 
 
 def current_actor() -> str:
