@@ -18,6 +18,7 @@ import yaml
 from streamlit.testing.v1 import AppTest
 
 from bench.synthetic import synthetic_dataset, synthetic_rules, with_flows_and_costs, without_cedar
+from compliance.access import SYSTEM
 from compliance.config import PROJECT_ROOT, Settings
 from compliance.store import Store
 from compliance.store.sync import replace_dataset
@@ -35,7 +36,7 @@ def build_store(tmp: Path) -> None:
                         policy_dir=policies)
     store = Store.open(settings, seed=False)
     with store.session() as session:
-        replace_dataset(session, dataset, actor="bench")
+        replace_dataset(session, dataset, actor=SYSTEM)
     store.dispose()
     os.environ.update({"COMPLIANCE_DATABASE_URL": settings.database_url, "COMPLIANCE_DATA_DIR": str(settings.data_dir),
                        "COMPLIANCE_POLICY_DIR": str(policies)})

@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from compliance.access import Actor, cli_actor
 from compliance.alerts import policy_alerts, store_alerts, with_breaks
 from compliance.api import Compliance
 from compliance.config import Settings, load_settings
@@ -41,8 +42,8 @@ def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(database_url=args.db, data_dir=args.data, policy_dir=args.policies)
 
 
-def _actor(args: argparse.Namespace) -> str:
-    return args.actor or default_actor()
+def _actor(args: argparse.Namespace) -> Actor:
+    return cli_actor(args.actor, default_actor())
 
 
 def cmd_init(args: argparse.Namespace) -> int:

@@ -11,6 +11,7 @@ import streamlit as st
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
+from compliance.access import Actor, Role
 from compliance.config import PROJECT_ROOT
 from compliance.store import Store
 from compliance.store.edits import provider_doc, set_agreement_expiry
@@ -121,7 +122,7 @@ def test_a_stale_provider_edit_is_refused_with_a_message(app_env: Path) -> None:
     with store.session() as session:  # someone else saves first
         _, version = provider_doc(session, "google")
         set_agreement_expiry(session, provider_id="google", kind="dpa", expires_on=date(2027, 3, 31),
-                             expected_version=version, actor="someone-else")
+                             expected_version=version, actor=Actor("someone-else", Role.legal))
     at.date_input(key="google-dpa-expires").set_value(date(2027, 9, 30))
     at.button(key="provider-save").click().run()
     assert any("changed by someone else" in e.value for e in at.error)

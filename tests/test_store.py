@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, select
 
+from compliance.access import Actor, Role
 from compliance.problems import Conflict, InvalidInput
 from compliance.store import Store
 from compliance.store import tables as t
@@ -19,6 +20,8 @@ from compliance.store.edits import provider_doc, set_agreement_expiry, update_pr
 from compliance.store.validate import read_data_dir
 from tests.conftest import Databases, open_store
 from tests.helpers import replace_in
+
+ADMIN = Actor("test", Role.admin)
 
 
 def audit_events(store: Store) -> list[t.AuditEventRow]:
@@ -37,14 +40,14 @@ def test_export_then_load_into_a_new_store_is_identical(
 ) -> None:
     store.export(tmp_path / "export")
     other = open_store(databases.url(backend), tmp_path / "export", seed=False)
-    other.load(tmp_path / "export", actor="test")
+    other.load(tmp_path / "export", actor=ADMIN)
     assert other.read() == store.read()
     other.dispose()
 
 
 def test_loading_identical_data_changes_nothing(store: Store, data_dir: Path) -> None:
     before = len(audit_events(store))
-    report = store.load(data_dir, actor="test")
+    report = store.load(data_dir, actor=ADMIN)
     assert report.events == 0 and not report.created and not report.updated and not report.deleted
     assert len(audit_events(store)) == before
 
@@ -52,7 +55,7 @@ def test_loading_identical_data_changes_nothing(store: Store, data_dir: Path) ->
 def test_load_writes_one_audit_event_per_changed_record(store: Store, data_dir: Path) -> None:
     replace_in(data_dir / "routes.yaml", "    retention_days: 55", "    retention_days: 30")
     before = len(audit_events(store))
-    report = store.load(data_dir, actor="alice", reason="retention re-checked")
+    report = store.load(data_dir, actor=Actor("alice", Role.legal), reason="retention re-checked")
     events = audit_events(store)[before:]
     assert report.updated == {"route": 1}
     assert [(e.action, e.entity, e.entity_id, e.actor) for e in events] == [("update", "route", "gemini-api", "alice")]
@@ -64,7 +67,7 @@ def test_load_deletes_records_missing_from_the_folder(store: Store, data_dir: Pa
     text = (data_dir / "features.yaml").read_text()
     start = text.index("  - id: marketing-copy")
     (data_dir / "features.yaml").write_text(text[:start])
-    store.load(data_dir, actor="test")
+    store.load(data_dir, actor=ADMIN)
     assert "marketing-copy" not in [f.id for f in store.read().features]
     deletes = [e for e in audit_events(store) if e.action == "delete"]
     assert [(e.entity, e.entity_id) for e in deletes] == [("feature", "marketing-copy")]
@@ -76,7 +79,7 @@ def test_failed_load_leaves_the_store_exactly_as_it_was(store: Store, data_dir: 
     replace_in(data_dir / "routes.yaml", "    retention_days: 55", "    retention_days: 30")  # a valid change
     replace_in(data_dir / "routes.yaml", "    processor: northwind", "    processor: nobody")  # and a mistake
     with pytest.raises(InvalidInput) as caught:
-        store.load(data_dir, actor="test")
+        store.load(data_dir, actor=ADMIN)
     assert "unknown provider 'nobody'" in str(caught.value)
     assert store.read() == before
     assert len(audit_events(store)) == events
@@ -85,7 +88,8 @@ def test_failed_load_leaves_the_store_exactly_as_it_was(store: Store, data_dir: 
 def test_a_write_that_fails_midway_rolls_back_the_audit_events_too(store: Store) -> None:
     before, events = store.read(), len(audit_events(store))
     with pytest.raises(RuntimeError), store.session() as session:
-        update_provider(session, provider_id="aws", expected_version=1, changes={"owner": "someone@x"}, actor="t")
+        update_provider(session, provider_id="aws", expected_version=1, changes={"owner": "someone@x"},
+                        actor=ADMIN)
         raise RuntimeError("crash before commit")
     assert store.read() == before
     assert len(audit_events(store)) == events
@@ -119,11 +123,11 @@ def test_edit_based_on_a_stale_version_is_refused_with_a_message(store: Store) -
         _, version = provider_doc(session, "google")
     with store.session() as session:
         set_agreement_expiry(session, provider_id="google", kind="dpa", expires_on=date(2027, 6, 30),
-                             expected_version=version, actor="legal-a")
+                             expected_version=version, actor=Actor("legal-a", Role.legal))
     events = len(audit_events(store))
     with pytest.raises(Conflict) as caught, store.session() as session:
         set_agreement_expiry(session, provider_id="google", kind="dpa", expires_on=date(2027, 3, 1),
-                             expected_version=version, actor="legal-b")
+                             expected_version=version, actor=Actor("legal-b", Role.legal))
     assert "changed by someone else" in str(caught.value)
     google = next(p for p in store.read().providers if p.id == "google")
     assert google.dpa is not None and str(google.dpa.expires_on) == "2027-06-30"
@@ -135,7 +139,7 @@ def test_provider_edit_is_audited_with_old_and_new_values(store: Store) -> None:
         _, version = provider_doc(session, "google")
         new_version = set_agreement_expiry(session, provider_id="google", kind="dpa",
                                            expires_on=date(2028, 1, 15), expected_version=version,
-                                           actor="legal-a")
+                                           actor=Actor("legal-a", Role.legal))
     assert new_version == version + 1
     last = audit_events(store)[-1]
     assert (last.actor, last.entity, last.entity_id) == ("legal-a", "provider", "google")
@@ -146,7 +150,8 @@ def test_provider_edit_is_audited_with_old_and_new_values(store: Store) -> None:
 def test_invalid_edit_is_refused_and_changes_nothing(store: Store) -> None:
     before = store.read()
     with pytest.raises(InvalidInput) as caught, store.session() as session:
-        update_provider(session, provider_id="aws", expected_version=1, changes={"hq_country": "Germany"}, actor="x")
+        update_provider(session, provider_id="aws", expected_version=1, changes={"hq_country": "Germany"},
+                        actor=ADMIN)
     assert "hq_country" in str(caught.value)
     assert store.read() == before
 

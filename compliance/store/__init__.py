@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, func, select
 
+from compliance.access import SYSTEM, Actor
 from compliance.config import Settings, load_settings
 from compliance.problems import ComplianceError, Conflict, InvalidInput
 from compliance.store import documents, tables
@@ -47,7 +48,7 @@ class Store:
         store = cls(create_store_engine(settings.database_url), settings)
         created = upgrade(store.engine)
         if created and seed and settings.data_dir.is_dir():
-            store.load(settings.data_dir, actor="system", reason="first start: example data loaded")
+            store.load(settings.data_dir, actor=SYSTEM, reason="first start: example data loaded")
             store.seeded = True
         return store
 
@@ -80,7 +81,7 @@ class Store:
             raise InvalidInput(problems)
         return dataset
 
-    def load(self, directory: Path, *, actor: str, reason: str | None = None) -> LoadReport:
+    def load(self, directory: Path, *, actor: Actor, reason: str | None = None) -> LoadReport:
         """Validate all of `directory`, then replace the store's contents in one transaction."""
         dataset = self.validate_dir(directory)
         with self.session() as session:

@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from compliance.access import Actor
 from compliance.store.tables import AuditEventRow
 
 GENESIS = "0" * 64
@@ -69,9 +70,9 @@ def last_hash(session: Session) -> str:
 class AuditTrail:
     """Appends events for one transaction, keeping the chain head in memory."""
 
-    def __init__(self, session: Session, *, actor: str, reason: str | None = None):
+    def __init__(self, session: Session, *, actor: Actor, reason: str | None = None):
         self.session = session
-        self.actor = actor
+        self.actor = actor.name
         self.reason = reason
         self.head = last_hash(session)
         self.at = datetime.now(UTC)

@@ -81,18 +81,34 @@ def override_values(o: d.PriceOverride) -> dict[str, Any]:
     return o.model_dump(exclude={"id"})
 
 
-def read_dataset(session: Session) -> d.DataSet:
-    """The whole store (without the audit log) in its YAML form."""
+def read_dataset(session: Session, only: tuple[str, str] | None = None) -> d.DataSet:
+    """The whole store (without the audit log) in its YAML form.
+
+    `only=(entity, key)` reads just that record (e.g. `("provider", "aws")`), for edits.
+    """
+    entity, key = only if only else (None, None)
+
+    def wanted(kind: str) -> bool:
+        return entity is None or entity == kind
+
+    def filtered(query: Any, column: Any, kind: str) -> Any:
+        return query.where(column == key) if entity == kind else query
+
     agreements: dict[str, dict[str, t.AgreementRow]] = defaultdict(dict)
-    for a in session.exec(select(t.AgreementRow)):
-        agreements[a.provider_id][str(a.kind)] = a
     certs: dict[str, list[t.CertificationRow]] = defaultdict(list)
-    for c in session.exec(select(t.CertificationRow).order_by(col(t.CertificationRow.position))):
-        certs[c.provider_id].append(c)
     sources: dict[tuple[str, str], list[t.FactSourceRow]] = defaultdict(list)
-    for s in session.exec(select(t.FactSourceRow).order_by(col(t.FactSourceRow.position))):
-        owner = ("provider", s.provider_id) if s.provider_id else ("route", s.route_id or "")
-        sources[owner].append(s)
+    if wanted("provider"):
+        for a in session.exec(filtered(select(t.AgreementRow), t.AgreementRow.provider_id, "provider")):
+            agreements[a.provider_id][str(a.kind)] = a
+        for c in session.exec(filtered(select(t.CertificationRow), t.CertificationRow.provider_id, "provider")
+                              .order_by(col(t.CertificationRow.position))):
+            certs[c.provider_id].append(c)
+    if wanted("provider") or wanted("route"):
+        query = select(t.FactSourceRow).order_by(col(t.FactSourceRow.position))
+        query = filtered(filtered(query, t.FactSourceRow.provider_id, "provider"), t.FactSourceRow.route_id, "route")
+        for s in session.exec(query):
+            owner = ("provider", s.provider_id) if s.provider_id else ("route", s.route_id or "")
+            sources[owner].append(s)
 
     def source_docs(owner: tuple[str, str]) -> list[d.Source]:
         return [d.Source(field=s.field, url=s.url, as_of=s.as_of, status=s.status, note=s.note)
@@ -104,61 +120,76 @@ def read_dataset(session: Session) -> d.DataSet:
         return model(version=row.version_label, **{name: getattr(row, name) for name in AGREEMENT_FIELDS})
 
     providers = []
-    for p in session.exec(select(t.ProviderRow).order_by(col(t.ProviderRow.position), col(t.ProviderRow.id))):
-        sub = None
-        if p.subprocessors_url or p.subprocessors_last_checked_on:
-            sub = d.Subprocessors(url=p.subprocessors_url, last_checked_on=p.subprocessors_last_checked_on)
-        providers.append(d.Provider(
-            id=p.id, name=p.name, legal_entity=p.legal_entity, hq_country=p.hq_country,
-            dpa=agreement_doc(agreements[p.id].get("dpa"), d.DpaAgreement),
-            baa=agreement_doc(agreements[p.id].get("baa"), d.BaaAgreement),
-            transfer_mechanism=p.transfer_mechanism,
-            certifications=[d.Certification(name=c.name, valid_until=c.valid_until, evidence=c.evidence)
-                            for c in certs[p.id]],
-            subprocessors=sub, owner=p.owner, last_reviewed_on=p.last_reviewed_on,
-            next_review_on=p.next_review_on, notes=p.notes, sources=source_docs(("provider", p.id)),
-        ))
+    if wanted("provider"):
+        query = filtered(select(t.ProviderRow), t.ProviderRow.id, "provider")
+        for p in session.exec(query.order_by(col(t.ProviderRow.position), col(t.ProviderRow.id))):
+            sub = None
+            if p.subprocessors_url or p.subprocessors_last_checked_on:
+                sub = d.Subprocessors(url=p.subprocessors_url, last_checked_on=p.subprocessors_last_checked_on)
+            providers.append(d.Provider(
+                id=p.id, name=p.name, legal_entity=p.legal_entity, hq_country=p.hq_country,
+                dpa=agreement_doc(agreements[p.id].get("dpa"), d.DpaAgreement),
+                baa=agreement_doc(agreements[p.id].get("baa"), d.BaaAgreement),
+                transfer_mechanism=p.transfer_mechanism,
+                certifications=[d.Certification(name=c.name, valid_until=c.valid_until, evidence=c.evidence)
+                                for c in certs[p.id]],
+                subprocessors=sub, owner=p.owner, last_reviewed_on=p.last_reviewed_on,
+                next_review_on=p.next_review_on, notes=p.notes, sources=source_docs(("provider", p.id)),
+            ))
 
     routes = []
-    for r in session.exec(select(t.RouteRow).order_by(col(t.RouteRow.position), col(t.RouteRow.id))):
-        values = {name: getattr(r, name) for name in d.Route.model_fields
-                  if name not in {"model_provider", "processor", "sources"}}
-        routes.append(d.Route(**values, model_provider=r.model_provider_id, processor=r.processor_id,
-                              sources=source_docs(("route", r.id))))
+    if wanted("route"):
+        query = filtered(select(t.RouteRow), t.RouteRow.id, "route")
+        for r in session.exec(query.order_by(col(t.RouteRow.position), col(t.RouteRow.id))):
+            values = {name: getattr(r, name) for name in d.Route.model_fields
+                      if name not in {"model_provider", "processor", "sources"}}
+            routes.append(d.Route(**values, model_provider=r.model_provider_id, processor=r.processor_id,
+                                  sources=source_docs(("route", r.id))))
 
-    categories = [
-        d.Category(**{name: getattr(c, name) for name in d.Category.model_fields})
-        for c in session.exec(select(t.CategoryRow).order_by(col(t.CategoryRow.position), col(t.CategoryRow.key)))
-    ]
+    categories = []
+    if wanted("category"):
+        query = filtered(select(t.CategoryRow), t.CategoryRow.key, "category")
+        categories = [d.Category(**{name: getattr(c, name) for name in d.Category.model_fields})
+                      for c in session.exec(query.order_by(col(t.CategoryRow.position), col(t.CategoryRow.key)))]
 
-    flow_categories: dict[int, list[str]] = defaultdict(list)
-    for fc in session.exec(select(t.FlowCategoryRow).order_by(col(t.FlowCategoryRow.position))):
-        flow_categories[fc.flow_id].append(fc.category_key)
-    flows: dict[str, list[d.Flow]] = defaultdict(list)
-    for fl in session.exec(select(t.FlowRow).order_by(col(t.FlowRow.position))):
-        flows[fl.feature_id].append(d.Flow(route=fl.route_id, categories=flow_categories[fl.id or 0],
-                                           model=fl.model, share=fl.share))
     features = []
-    for f in session.exec(select(t.FeatureRow).order_by(col(t.FeatureRow.position), col(t.FeatureRow.id))):
-        usage = None
-        if f.requests_per_user_month is not None:
-            usage = d.Usage(requests_per_user_month=f.requests_per_user_month, input_tokens=f.input_tokens or 0,
-                            output_tokens=f.output_tokens or 0, cached_input_share=f.cached_input_share)
-        features.append(d.Feature(
-            id=f.id, name=f.name, description=f.description, owner=f.owner, segment=f.segment,
-            human_review=f.human_review, tags=list(f.tags), flows=flows[f.id], usage=usage,
-        ))
+    if wanted("feature"):
+        flows: dict[str, list[d.Flow]] = defaultdict(list)
+        flow_query = filtered(select(t.FlowRow), t.FlowRow.feature_id, "feature")
+        flow_rows = list(session.exec(flow_query.order_by(col(t.FlowRow.position))))
+        flow_categories: dict[int, list[str]] = defaultdict(list)
+        category_query = select(t.FlowCategoryRow).order_by(col(t.FlowCategoryRow.position))
+        if entity == "feature":
+            category_query = category_query.where(col(t.FlowCategoryRow.flow_id).in_([f.id for f in flow_rows]))
+        for fc in session.exec(category_query):
+            flow_categories[fc.flow_id].append(fc.category_key)
+        for fl in flow_rows:
+            flows[fl.feature_id].append(d.Flow(route=fl.route_id, categories=flow_categories[fl.id or 0],
+                                               model=fl.model, share=fl.share))
+        query = filtered(select(t.FeatureRow), t.FeatureRow.id, "feature")
+        for f in session.exec(query.order_by(col(t.FeatureRow.position), col(t.FeatureRow.id))):
+            usage = None
+            if f.requests_per_user_month is not None:
+                usage = d.Usage(requests_per_user_month=f.requests_per_user_month, input_tokens=f.input_tokens or 0,
+                                output_tokens=f.output_tokens or 0, cached_input_share=f.cached_input_share)
+            features.append(d.Feature(
+                id=f.id, name=f.name, description=f.description, owner=f.owner, segment=f.segment,
+                human_review=f.human_review, tags=list(f.tags), flows=flows[f.id], usage=usage,
+            ))
 
-    segments = [
-        d.CostSegment(id=s.id, **{name: getattr(s, name) for name in d.CostSegment.model_fields if name != "id"})
-        for s in session.exec(select(t.CostSegmentRow).order_by(col(t.CostSegmentRow.position)))
-    ]
-    overrides = [
-        d.PriceOverride(**{name: getattr(o, name) for name in d.PriceOverride.model_fields})
-        for o in session.exec(select(t.PriceOverrideRow).order_by(col(t.PriceOverrideRow.position)))
-    ]
-    projection_row = session.get(t.ProjectionRow, 1)
+    segments = []
+    if wanted("segment"):
+        query = filtered(select(t.CostSegmentRow), t.CostSegmentRow.id, "segment")
+        segments = [d.CostSegment(id=s.id, **{name: getattr(s, name) for name in d.CostSegment.model_fields
+                                              if name != "id"})
+                    for s in session.exec(query.order_by(col(t.CostSegmentRow.position)))]
+    overrides = []
+    if wanted("price_override"):
+        query = filtered(select(t.PriceOverrideRow), t.PriceOverrideRow.id, "price_override")
+        overrides = [d.PriceOverride(**{name: getattr(o, name) for name in d.PriceOverride.model_fields})
+                     for o in session.exec(query.order_by(col(t.PriceOverrideRow.position)))]
     projection = d.Projection()
+    projection_row = session.get(t.ProjectionRow, 1) if wanted("projection") else None
     if projection_row is not None:
         projection = d.Projection(months=projection_row.months, scenarios=projection_row.scenarios,
                                   tiers=projection_row.tiers, tier_scenarios=projection_row.tier_scenarios)

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm.attributes import flag_modified
 from sqlmodel import Session, select
 
+from compliance.access import Actor, require
 from compliance.problems import Conflict, InvalidInput, NotFound, Problem
 from compliance.store import convert
 from compliance.store import documents as d
@@ -35,7 +36,7 @@ def record_doc(session: Session, entity: str, key: str) -> tuple[Any, int]:
     if row is None:
         known = session.exec(select(getattr(kind.table, kind.key))).all()
         raise NotFound(f"unknown {entity} {key!r}{closest(key, known)}")
-    doc = next(x for x in kind.docs(convert.read_dataset(session)) if getattr(x, kind.key) == key)
+    doc = next(x for x in kind.docs(convert.read_dataset(session, only=(entity, key))) if getattr(x, kind.key) == key)
     return doc, row.version  # type: ignore[attr-defined]
 
 
@@ -48,7 +49,7 @@ def _validated(model: type[Any], data: dict[str, Any], label: str) -> Any:
 
 
 def update_record(session: Session, *, entity: str, key: str, expected_version: int, changes: dict[str, Any],
-                  actor: str, reason: str | None = None) -> int:
+                  actor: Actor, reason: str | None = None) -> int:
     """Apply field changes to one record and return its new version.
 
     Raises Conflict when the record changed since `expected_version` was read, InvalidInput when
@@ -56,6 +57,7 @@ def update_record(session: Session, *, entity: str, key: str, expected_version: 
     database's foreign keys.
     """
     kind = _kind(entity)
+    require(actor, {entity})
     lock_for_write(session)
     before, version = record_doc(session, entity, key)
     if version != expected_version:
@@ -83,9 +85,10 @@ def update_record(session: Session, *, entity: str, key: str, expected_version: 
     return row.version  # type: ignore[attr-defined, no-any-return]
 
 
-def update_projection(session: Session, *, expected_version: int, changes: dict[str, Any], actor: str,
+def update_projection(session: Session, *, expected_version: int, changes: dict[str, Any], actor: Actor,
                       reason: str | None = None) -> int:
     """Edit the projection settings (months, scenarios, tiers)."""
+    require(actor, {"projection"})
     lock_for_write(session)
     row = session.get(t.ProjectionRow, 1)
     if row is None:
@@ -121,13 +124,13 @@ def provider_doc(session: Session, provider_id: str) -> tuple[d.Provider, int]:
 
 
 def update_provider(session: Session, *, provider_id: str, expected_version: int, changes: dict[str, Any],
-                    actor: str, reason: str | None = None) -> int:
+                    actor: Actor, reason: str | None = None) -> int:
     return update_record(session, entity="provider", key=provider_id, expected_version=expected_version,
                          changes=changes, actor=actor, reason=reason)
 
 
 def set_agreement_expiry(session: Session, *, provider_id: str, kind: str, expires_on: date | None,
-                         expected_version: int, actor: str) -> int:
+                         expected_version: int, actor: Actor) -> int:
     """The most common legal edit: move a DPA's or BAA's expiry date."""
     doc, _ = provider_doc(session, provider_id)
     agreement = getattr(doc, kind, None)

@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel
 
+from compliance.access import Actor, require
 from compliance.store import convert
 from compliance.store import documents as d
 from compliance.store import tables as t
@@ -99,10 +100,27 @@ def delete_children(session: Session, kind: Kind, key: str) -> None:
         session.execute(sa.delete(table).where(table.c[column] == key))
 
 
-def replace_dataset(session: Session, new: d.DataSet, *, actor: str, reason: str | None = None) -> LoadReport:
-    """Make the store hold exactly `new`. Runs in the caller's transaction."""
+def changed_entities(old: d.DataSet, new: d.DataSet) -> set[str]:
+    """The kinds of record that differ between two data sets (positions aside)."""
+    changed = set()
+    for kind in KINDS:
+        before = {getattr(x, kind.key): _dump(x) for x in kind.docs(old)}
+        after = {getattr(x, kind.key): _dump(x) for x in kind.docs(new)}
+        if before != after:
+            changed.add(kind.entity)
+    if _dump(old.costs.projection) != _dump(new.costs.projection):
+        changed.add("projection")
+    return changed
+
+
+def replace_dataset(session: Session, new: d.DataSet, *, actor: Actor, reason: str | None = None) -> LoadReport:
+    """Make the store hold exactly `new`. Runs in the caller's transaction.
+
+    The actor's role must allow every kind of record the load changes; otherwise nothing is written.
+    """
     lock_for_write(session)
     old = convert.read_dataset(session)
+    require(actor, changed_entities(old, new))
     trail = AuditTrail(session, actor=actor, reason=reason)
     report = LoadReport()
 

@@ -17,6 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from compliance import costs
+from compliance.access import LOCAL_ADMIN, Actor
 from compliance.api import Compliance
 from compliance.config import load_settings
 from compliance.policy.language import Vocabulary, policy_files, read_policy_dir
@@ -100,9 +101,10 @@ def cost_table(key: tuple[int, tuple[tuple[str, int, int], ...]], on: date, name
     return None
 
 
-def current_actor() -> str:
-    """Who is making changes. Local mode: the single local administrator."""
-    return str(st.session_state.get("actor", "local-admin"))
+def current_actor() -> Actor:
+    """Who is making changes: the signed-in user with their mapped role, or the local administrator."""
+    actor = st.session_state.get("actor")
+    return actor if isinstance(actor, Actor) else LOCAL_ADMIN
 
 
 def after_write() -> None:
