@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import sys
@@ -25,6 +26,7 @@ from compliance.policy.matrix import Matrix, write_csv
 from compliance.policy.testing import run_policy_tests
 from compliance.problems import ComplianceError, InvalidInput, NotFound
 from compliance.store import Store, default_actor
+from compliance.store.audit import list_events, verify_chain
 from compliance.store.validate import closest, read_data_dir
 from compliance.textout import money, percent, table
 
@@ -304,6 +306,27 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    store = Store.open(_settings(args))
+    with store.session() as session:
+        if args.audit_command == "verify":
+            report = verify_chain(session)
+            print(report)
+            return EXIT_OK if report.ok else EXIT_DENY
+        events = list_events(session)
+    events.reverse()  # oldest first, as the chain runs
+    records = [{"id": e.id, "at": e.at.isoformat(), "actor": e.actor, "action": e.action, "entity": e.entity,
+                "entity_id": e.entity_id, "changes": e.changes, "reason": e.reason, "prev_hash": e.prev_hash,
+                "hash": e.hash} for e in events]
+    if args.format == "json":
+        print(json.dumps({"events": records}, indent=2, ensure_ascii=False))
+    else:
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(records[0]) if records else ["id"])
+        writer.writeheader()
+        writer.writerows({**r, "changes": json.dumps(r["changes"], ensure_ascii=False)} for r in records)
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m compliance", description="LLM compliance and DPA tracking.")
     parser.add_argument("--db", help="SQLAlchemy database URL (env COMPLIANCE_DATABASE_URL)")
@@ -345,6 +368,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--out", help="file to write (default: standard output)")
     sub = add("test", cmd_test, "run policy tests (default policies/tests)")
     sub.add_argument("dir", nargs="?")
+    sub = add("audit", cmd_audit, "verify the audit log's hash chain, or export the log for auditors")
+    audit = sub.add_subparsers(dest="audit_command", required=True, parser_class=_Parser)
+    audit.add_parser("verify", help="walk the chain; exit 1 and name the first bad event when broken")
+    export = audit.add_parser("export", help="the whole log, oldest first (CSV or JSON) on standard output")
+    export.add_argument("--format", choices=["csv", "json"], default="csv")
     sub = add("costs", cmd_costs, "LLM cost per feature and segment, margins and projection")
     sub.add_argument("--segment")
     sub.add_argument("--scenario", help="price-decline scenario for the projection (default: all)")
