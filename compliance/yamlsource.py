@@ -67,7 +67,15 @@ class _Builder:
             return self._mapping(node, path, depth)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
-        return self.loader.construct_object(node, deep=True)
+        return self.scalar(node)
+
+    def scalar(self, node: yaml.Node) -> Any:
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except (ValueError, OverflowError, TypeError) as exc:  # e.g. an integer of 5,000 digits
+            raise yaml.constructor.ConstructorError(
+                None, None, f"value cannot be read: {str(exc)[:80]}", node.start_mark
+            ) from exc
 
     def _mapping(self, node: yaml.MappingNode, path: PathKey, depth: int) -> dict[Any, Any]:
         self.loader.flatten_mapping(node)
@@ -77,7 +85,7 @@ class _Builder:
                 raise yaml.constructor.ConstructorError(
                     None, None, "a mapping key must be a plain value", key_node.start_mark
                 )
-            key = self.loader.construct_object(key_node)
+            key = self.scalar(key_node)
             try:
                 hash(key)
             except TypeError as exc:  # pragma: no cover - scalars are hashable
@@ -97,7 +105,7 @@ class _Builder:
 def parse_yaml(text: str, file: str) -> tuple[YamlDocument | None, list[Problem]]:
     """Parse one YAML document; return it, or the problem that stopped parsing."""
     doc = YamlDocument(file=file, data=None)
-    if len(text.encode("utf-8", errors="replace")) > MAX_BYTES:
+    if len(text) > MAX_BYTES:
         return None, [Problem(file, None, "", f"file is larger than {MAX_BYTES // 1_048_576} MiB")]
     loader = _Loader(text)
     try:
@@ -113,7 +121,7 @@ def parse_yaml(text: str, file: str) -> tuple[YamlDocument | None, list[Problem]
         message = " ".join(str(part) for part in (exc.context, exc.problem) if part)
         return None, [Problem(file, line, "", f"YAML error: {message}")]
     except yaml.YAMLError as exc:
-        return None, [Problem(file, None, "", f"YAML error: {exc}")]
+        return None, [Problem(file, None, "", f"YAML error: {str(exc).splitlines()[0]}")]
     except _TooLarge as exc:
         return None, [Problem(file, None, "", f"YAML document too large: {exc}")]
     except RecursionError:
@@ -125,6 +133,8 @@ def parse_yaml(text: str, file: str) -> tuple[YamlDocument | None, list[Problem]
 def read_yaml(path: Path, shown_as: str) -> tuple[YamlDocument | None, list[Problem]]:
     """Read and parse a file, reporting unreadable files as problems."""
     try:
+        if path.stat().st_size > MAX_BYTES:
+            return None, [Problem(shown_as, None, "", f"file is larger than {MAX_BYTES // 1_048_576} MiB")]
         raw = path.read_bytes()
     except OSError as exc:
         return None, [Problem(shown_as, None, "", f"cannot read file: {exc.strerror}")]
