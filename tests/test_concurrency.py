@@ -7,6 +7,7 @@ and the hash chain verifies (no fork, no gap).
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections import Counter
 from pathlib import Path
@@ -76,7 +77,7 @@ def check_outcome(store: Store, committed: Counter[str], conflicts: Counter[str]
         assert len(events) == sum(committed.values())  # exactly one event per committed change
         for provider in PROVIDERS:
             mine = [e for e in events if e.entity_id == provider]
-            for previous, event in zip(mine, mine[1:], strict=False):
+            for previous, event in itertools.pairwise(mine):
                 assert event.changes["owner"]["old"] == previous.changes["owner"]["new"]  # each built on the last
         assert verify_chain(session).ok
 

@@ -201,7 +201,7 @@ def test_any_cli_arguments_end_in_an_answer_or_a_clear_error(command: str, data:
         code = main(args)
     except SystemExit as exc:  # argparse's usage error
         code = exc.code
-    out, err = capsys.readouterr()
+    _out, err = capsys.readouterr()
     assert code in (0, 1, 2), (args, err)
     assert "Traceback" not in err and "internal error" not in err, (args, err)
     assert snapshot(shared_store) == before
