@@ -1,8 +1,11 @@
-"""The dashboard's entry point: navigation only; pages live in compliance/ui/."""
+"""The dashboard's entry point: sign-in and navigation only; pages live in compliance/ui/."""
 
 import streamlit as st
 
+from compliance.ui.auth import signed_in_actor
+
 st.set_page_config(page_title="LLM compliance", page_icon=":material/verified_user:", layout="wide")
+st.session_state["actor"] = signed_in_actor()
 
 
 def page(name: str, title: str, icon: str, **options: object) -> st.Page:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -88,7 +89,11 @@ def run_scenario(databases: Databases, backend: str, data_dir: Path, writers: in
     with store.session() as session:
         versions = {p: record_doc(session, "provider", p)[1] for p in PROVIDERS}
         events_before = session.exec(select(AuditEventRow.id).order_by(AuditEventRow.id.desc())).first() or 0  # type: ignore[union-attr]
+    started = time.perf_counter()
     committed, conflicts, failures = hammer(url, data_dir, writers, edits)
+    elapsed = time.perf_counter() - started
+    print(f"\n{backend}: {writers} writers x {edits} edits on {len(PROVIDERS)} providers in {elapsed:.1f} s: "
+          f"{sum(committed.values())} committed, {sum(conflicts.values())} clean conflicts, {len(failures)} failures")
     check_outcome(store, committed, conflicts, failures, versions, events_before, writers * edits)
     store.dispose()
 

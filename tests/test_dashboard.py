@@ -139,3 +139,55 @@ def test_cost_inputs_edit_is_saved_and_audited(app_env: Path) -> None:
     store = open_store(f"sqlite:///{app_env}", PROJECT_ROOT / "data")
     consumer = next(s for s in store.read().costs.segments if s.id == "consumer")
     assert consumer.users == 3_000_000
+
+
+AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32, "client_id": "id",
+        "client_secret": "secret", "server_metadata_url": "https://idp.example/.well-known/openid-configuration"}
+
+
+@pytest.fixture
+def roles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "roles.yaml"
+    path.write_text("default: viewer\nusers:\n  dpo@northwind.example: legal\n  cfo@northwind.example: finance\n")
+    monkeypatch.setenv("COMPLIANCE_ROLES_FILE", str(path))
+    return path
+
+
+def signed_in(email: str | None, page: str = "providers_page") -> AppTest:
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=60)
+    at.secrets["auth"] = AUTH
+    if email:
+        at.user.update({"is_logged_in": True, "email": email})
+    at.run()
+    if email:
+        at.switch_page(f"compliance/ui/{page}.py").run()
+    return at
+
+
+def test_local_mode_is_bannered(app_env: Path) -> None:
+    at = app()
+    assert any("Local mode" in i.value for i in at.info)
+
+
+def test_with_sign_in_configured_nobody_gets_in_unsigned(app_env: Path, roles: Path) -> None:
+    at = signed_in(None)
+    assert at.button(key="sign-in") is not None
+    assert not [t for t in at.title if t.value == "LLM compliance overview"]
+
+
+def test_a_mapped_legal_user_can_edit_providers(app_env: Path, roles: Path) -> None:
+    at = signed_in("dpo@northwind.example")
+    assert not at.exception
+    assert any("dpo@northwind.example" in c.value and "legal" in c.value for c in at.sidebar.caption)
+    assert at.button(key="provider-save") is not None
+
+
+def test_an_unknown_user_is_a_viewer_without_edit_forms(app_env: Path, roles: Path) -> None:
+    at = signed_in("stranger@elsewhere.example")
+    assert not at.exception
+    assert any("(viewer)" in c.value for c in at.caption)
+    with pytest.raises(KeyError):
+        at.button(key="provider-save")
+    costs = signed_in("stranger@elsewhere.example", "costs_page")
+    with pytest.raises(KeyError):
+        costs.button(key="costs-save")

@@ -102,6 +102,10 @@ def sensitivity_view() -> None:
 sensitivity_view()
 
 st.subheader("Inputs")
+if not state.current_actor().may_change("segment"):
+    st.caption(f"Your role ({state.current_actor().role.value}) can read cost inputs but not change them; "
+               "finance and admin can.")
+    st.stop()
 st.caption("Edits are validated like a load, recorded in the audit log, and refused if someone else changed the "
            "same inputs first.")
 with state.store().session() as session:

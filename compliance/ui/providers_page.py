@@ -104,6 +104,16 @@ def _agreement_inputs(kind: str, agreement: Any, statuses: list[str]) -> dict[st
     return {**kept, "status": status, "version": version or None, "signed_on": signed, "expires_on": expires}
 
 
+actor = state.current_actor()
+if not actor.may_change("provider"):
+    st.caption(f"Your role ({actor.role.value}) can read providers but not change them; legal and admin can.")
+    st.session_state.pop(version_key, None)
+    with state.store().session() as session:
+        history = audit_frame(list_events(session, entity="provider", entity_id=pid, limit=50))
+    st.markdown("**Change history**")
+    st.dataframe(history, hide_index=True, width="stretch")
+    st.stop()
+
 with st.form(f"edit-{pid}"):
     st.markdown(f"**Edit {provider.name}** (changes are validated like a load and recorded in the audit log)")
     c1, c2 = st.columns(2)
