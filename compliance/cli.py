@@ -28,7 +28,7 @@ from compliance.problems import ComplianceError, InvalidInput, NotFound
 from compliance.store import Store, default_actor
 from compliance.store.audit import list_events, verify_chain
 from compliance.store.validate import closest, read_data_dir
-from compliance.textout import money, percent, table
+from compliance.textout import money, percent, progress, table
 
 EXIT_OK, EXIT_DENY, EXIT_INVALID = 0, 1, 2
 
@@ -62,10 +62,12 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_load(args: argparse.Namespace) -> int:
     settings = _settings(args)
     directory = Path(args.dir) if args.dir else settings.data_dir
+    progress(f"validating {directory}")
     _, problems, _ = read_data_dir(directory)  # validate before touching the store
     if problems:
         raise InvalidInput(problems)
     store = Store.open(settings, seed=False)
+    progress("writing the changes and their audit events in one transaction")
     report = store.load(directory, actor=_actor(args), reason=args.reason)
     print(f"loaded {directory}: {report.summary()}")
     return EXIT_OK
@@ -190,7 +192,10 @@ def cmd_flows(args: argparse.Namespace) -> int:
 def cmd_matrix(args: argparse.Namespace) -> int:
     c = _compliance(args)
     on = parse_day(args.as_of)
+    cells = len(c.dataset.features) * len(c.dataset.categories) * len(c.dataset.routes)
+    progress(f"evaluating {cells:,} decisions as of {on}")
     result = Matrix(c.decider).evaluate(on)
+    progress(f"writing {cells:,} rows")
     out = open(args.out, "w", encoding="utf-8", newline="") if args.out else sys.stdout  # noqa: SIM115
     try:
         if args.format == "json":

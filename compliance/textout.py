@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -51,3 +52,9 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, max_width: i
 def _cut(text: str, width: int) -> str:
     text = text.replace("\n", " ")
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def progress(message: str) -> None:
+    """A progress line on stderr for long work, only when a person is watching (a terminal)."""
+    if sys.stderr.isatty():
+        print(f"… {message}", file=sys.stderr, flush=True)

@@ -163,3 +163,10 @@ def test_decision_record_carries_the_policy_digest() -> None:
 def test_unknown_ids_name_the_closest_known_ones() -> None:
     with pytest.raises(NotFound, match="closest: cloud-eu"):
         decider([ALLOW_ALL]).decide("b2b-feature", "user", "cloud-euu", D)
+
+
+def test_exception_without_granted_on_runs_until_it_expires() -> None:
+    undated = {k: v for k, v in EXC.items() if k != "granted_on"}
+    dec = decider([ALLOW_ALL, DENY_HEALTH], exceptions=[undated])
+    assert dec.decide("b2b-feature", "user.health", "cloud-eu", date(2020, 1, 1)).waived_by == ("e",)
+    assert not dec.decide("b2b-feature", "user.health", "cloud-eu", date(2027, 1, 1)).allowed

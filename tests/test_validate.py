@@ -171,3 +171,15 @@ def test_override_needs_prices_or_discount_not_both(data_dir: Path) -> None:
     problem = only(problems_in(data_dir))
     assert "either absolute prices" in problem.message
     assert problem.line == line_of(path, "id: aws-edp-2026")
+
+
+def test_country_codes_are_read_in_any_case_and_kept_upper_case(data_dir: Path) -> None:
+    replace_in(data_dir / "providers.yaml", "    hq_country: FR", "    hq_country: fr")
+    dataset, problems, _ = read_data_dir(data_dir)
+    assert problems == [] and dataset is not None
+    assert next(p for p in dataset.providers if p.id == "mistral").hq_country == "FR"
+
+
+def test_free_labels_may_be_any_short_text(data_dir: Path) -> None:
+    replace_in(data_dir / "features.yaml", "tags: [content]", "tags: [Content Team, GDPR Art. 6]")
+    assert problems_in(data_dir) == []

@@ -335,7 +335,11 @@ class _FileReader:
                         ok = False
             lists[key] = values
         approved_by = need("approved_by", lambda v: isinstance(v, str) and v.strip(), "must name who approved it")
-        granted = need("granted_on", lambda v: isinstance(v, date), "must be a date (YYYY-MM-DD)")
+        granted = raw.get("granted_on")  # optional: without it the exception runs until expires_on
+        if granted is not None and not isinstance(granted, date):
+            self.report((*path, "granted_on"), f"{label}.granted_on", "must be a date (YYYY-MM-DD)")
+            ok = False
+            granted = None
         expires = need("expires_on", lambda v: isinstance(v, date), "must be a date (YYYY-MM-DD)")
         for key in ("ticket", "justification"):
             if raw.get(key) is not None and not isinstance(raw.get(key), str):

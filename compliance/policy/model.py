@@ -95,7 +95,7 @@ class PolicyException:
     categories: tuple[str, ...]
     routes: frozenset[str]
     approved_by: str
-    granted_on: date
+    granted_on: date | None
     expires_on: date
     ticket: str | None
     justification: str | None
@@ -103,7 +103,7 @@ class PolicyException:
     line: int | None
 
     def active_on(self, day: date) -> bool:
-        return self.granted_on <= day <= self.expires_on
+        return (self.granted_on is None or self.granted_on <= day) and day <= self.expires_on
 
 
 @dataclass

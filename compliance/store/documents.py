@@ -55,26 +55,24 @@ class Source(_Doc):
     note: Text | None = None
 
 
-class DpaAgreement(_Doc):
+class _Agreement(_Doc):
+    version: ShortText | None = None
+    signed_on: Day | None = None
+    expires_on: Day | None = None
+    document: Text | None = None
+    notes: Text | None = None
+
+
+class DpaAgreement(_Agreement):
     status: DpaStatusValue
-    version: ShortText | None = None
-    signed_on: Day | None = None
-    expires_on: Day | None = None
-    document: Text | None = None
-    notes: Text | None = None
 
 
-class BaaAgreement(_Doc):
+class BaaAgreement(_Agreement):
     status: BaaStatusValue
-    version: ShortText | None = None
-    signed_on: Day | None = None
-    expires_on: Day | None = None
-    document: Text | None = None
-    notes: Text | None = None
 
 
 class Certification(_Doc):
-    name: Id
+    name: ShortText
     valid_until: Day | None = None
     evidence: Text | None = None
 
@@ -88,7 +86,7 @@ class Provider(_Doc):
     id: Id
     name: ShortText
     legal_entity: ShortText | None = None
-    hq_country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] | None = None
+    hq_country: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$", to_upper=True)] | None = None
     dpa: DpaAgreement | None = None
     baa: BaaAgreement | None = None
     transfer_mechanism: TransferMechanismValue | None = None
@@ -127,7 +125,7 @@ class Category(_Doc):
     name: ShortText
     description: Text | None = None
     sensitivity: SensitivityValue
-    tags: list[Id] = []
+    tags: list[ShortText] = []
     source: ShortText | None = None
 
     @property
@@ -156,7 +154,7 @@ class Feature(_Doc):
     owner: ShortText | None = None
     segment: SegmentValue
     human_review: bool
-    tags: list[Id] = []
+    tags: list[ShortText] = []
     flows: list[Flow] = []
     usage: Usage | None = None
 

@@ -27,8 +27,16 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _status_first(item: dict[str, Any]) -> dict[str, Any]:
+    for kind in ("dpa", "baa"):
+        if isinstance(item.get(kind), dict):
+            agreement = item[kind]
+            item[kind] = {"status": agreement.pop("status"), **agreement}
+    return item
+
+
 def _items(docs: list[Any]) -> list[dict[str, Any]]:
-    return [_plain(doc.model_dump(exclude_defaults=True)) for doc in docs]
+    return [_status_first(_plain(doc.model_dump(exclude_defaults=True))) for doc in docs]
 
 
 def dataset_files(dataset: d.DataSet) -> dict[str, dict[str, Any]]:

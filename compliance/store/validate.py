@@ -239,7 +239,6 @@ def _check_references(reader: _Reader, located: dict[str, list[_Located]]) -> No
     routes = reader.declared.get("routes", set())
     categories = reader.declared.get("categories", set())
     features = reader.declared.get("features", set())
-    route_models = {e.item.id: set(e.item.models) for e in located["routes"]}
 
     sections = {"provider": "providers", "route": "routes", "category": "categories", "feature": "features"}
 
@@ -261,13 +260,11 @@ def _check_references(reader: _Reader, located: dict[str, list[_Located]]) -> No
             signed, expires = (agreement.signed_on, agreement.expires_on) if agreement else (None, None)
             if signed and expires and expires < signed:
                 reader.report(entry.doc, (*entry.path, kind, "expires_on"), "expires before it was signed", p.id)
-        _check_sources(reader, entry, d.Provider)
 
     for entry in located["routes"]:
         r = entry.item
         missing(entry, ("model_provider",), r.model_provider, providers, "provider")
         missing(entry, ("processor",), r.processor, providers, "provider")
-        _check_sources(reader, entry, d.Route)
 
     for entry in located["categories"]:
         parent = entry.item.parent
@@ -281,11 +278,6 @@ def _check_references(reader: _Reader, located: dict[str, list[_Located]]) -> No
             missing(entry, ("flows", i, "route"), flow.route, routes, "route")
             for j, key in enumerate(flow.categories):
                 missing(entry, ("flows", i, "categories", j), key, categories, "category")
-            models = route_models.get(flow.route)
-            if flow.model and models and flow.model not in models:
-                reader.report(entry.doc, (*entry.path, "flows", i, "model"),
-                              f"model {flow.model!r} is not served on route {flow.route!r}"
-                              f"{closest(flow.model, models)}", f.id)
 
     for entry in located["price_overrides"]:
         o = entry.item
@@ -308,11 +300,3 @@ def _check_projection(reader: _Reader, doc: YamlDocument, projection: d.Projecti
         for name in scenarios:
             if name not in projection.scenarios:
                 reader.report(doc, ("projection", "tier_scenarios", tier, name), f"unknown scenario {name!r}")
-
-
-def _check_sources(reader: _Reader, entry: _Located, model: type[BaseModel]) -> None:
-    fields = set(model.model_fields) - {"sources"}
-    for i, source in enumerate(entry.item.sources):
-        if source.field and source.field.split(".")[0] not in fields:
-            reader.report(entry.doc, (*entry.path, "sources", i, "field"),
-                          f"names no field of this record{closest(source.field, fields)}", entry.item.id)
