@@ -170,3 +170,9 @@ def test_exception_without_granted_on_runs_until_it_expires() -> None:
     dec = decider([ALLOW_ALL, DENY_HEALTH], exceptions=[undated])
     assert dec.decide("b2b-feature", "user.health", "cloud-eu", date(2020, 1, 1)).waived_by == ("e",)
     assert not dec.decide("b2b-feature", "user.health", "cloud-eu", date(2027, 1, 1)).allowed
+
+
+def test_every_exception_that_waives_is_listed() -> None:
+    second = {**EXC, "id": "e2", "categories": ["user"]}
+    dec = decider([ALLOW_ALL, DENY_HEALTH], exceptions=[EXC, second])
+    assert dec.decide("b2b-feature", "user.health", "cloud-eu", D).waived_by == ("e", "e2")

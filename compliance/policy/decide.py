@@ -229,13 +229,12 @@ class Decider:
         """Every fact of a request, by path."""
         return {**self._feature(feature).facts, **self._category(category).facts, **self._route(route, on).facts}
 
-    def waiver(self, compiled: CompiledRule, feature: str, category: str, route: str,
-               on: date) -> PolicyException | None:
-        for exc in compiled.exceptions:
-            if (exc.feature == feature and route in exc.routes and exc.active_on(on)
-                    and self.hierarchy.covers(exc.categories, category)):
-                return exc
-        return None
+    def waivers(self, compiled: CompiledRule, feature: str, category: str, route: str,
+                on: date) -> list[PolicyException]:
+        """Every exception active on `on` that waives this rule for this request."""
+        return [exc for exc in compiled.exceptions
+                if exc.feature == feature and route in exc.routes and exc.active_on(on)
+                and self.hierarchy.covers(exc.categories, category)]
 
     # --- the decision ------------------------------------------------------------------------
     def decide(self, feature: str, category: str, route: str, on: date) -> Decision:
@@ -254,11 +253,10 @@ class Decider:
             result = TRUE if compiled.test is None else compiled.test(true, maybe)
             if compiled.rule.effect == "deny":
                 if result != FALSE:
-                    exc = self.waiver(compiled, feature, category, route, on) if compiled.exceptions else None
-                    if exc is None:
+                    found = self.waivers(compiled, feature, category, route, on) if compiled.exceptions else []
+                    if not found:
                         denies.append((compiled, result))
-                    elif exc.id not in waived:
-                        waived.append(exc.id)
+                    waived += [exc.id for exc in found if exc.id not in waived]
             elif result == TRUE:
                 allows.append(compiled)
             else:

@@ -126,7 +126,7 @@ def replace_dataset(session: Session, new: d.DataSet, *, actor: Actor, reason: s
 
     for kind in KINDS:
         old_docs = {getattr(doc, kind.key): doc for doc in kind.docs(old)}
-        positions = {getattr(doc, kind.key): i for i, doc in enumerate(getattr_path(new, kind))}
+        positions = {getattr(doc, kind.key): i for i, doc in enumerate(file_order(new, kind))}
         for doc in kind.docs(new):
             key = getattr(doc, kind.key)
             previous = old_docs.get(key)
@@ -172,7 +172,7 @@ def replace_dataset(session: Session, new: d.DataSet, *, actor: Actor, reason: s
     return report
 
 
-def getattr_path(dataset: d.DataSet, kind: Kind) -> list[Any]:
+def file_order(dataset: d.DataSet, kind: Kind) -> list[Any]:
     """The records of a kind in file order (positions follow the file, not the write order)."""
     if kind.entity == "category":
         return dataset.categories
