@@ -38,8 +38,14 @@ st.dataframe(
 )
 
 st.subheader("Who is in the DPA chain")
+st.markdown("**Cloud routes where the cloud vendor processes the prompts** (the model maker is not in the chain):")
 for row in frame[frame["processor_differs"]].itertuples():
     st.markdown(f"- **{row.name}** (`{row.id}`): {row.who_processes}")
+st.markdown("**Routes where the model maker itself processes the prompts**, even when billing or sign-in runs "
+            "through a cloud marketplace:")
+for row in frame[~frame["processor_differs"]].itertuples():
+    st.markdown(f"- **{row.name}** (`{row.id}`), service *{row.service}*: the DPA with {row.processor} must "
+                "cover it.")
 
 selected = st.query_params.get("id")
 ids = list(frame["id"])
