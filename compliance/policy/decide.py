@@ -222,13 +222,6 @@ class Decider:
         if value not in known:
             raise NotFound(f"unknown {kind} {value!r}{closest(value, known)}")
 
-    def route_facts(self, route_id: str, on: date) -> dict[str, Any]:
-        return self._route(route_id, on).facts
-
-    def facts(self, feature: str, category: str, route: str, on: date) -> dict[str, Any]:
-        """Every fact of a request, by path."""
-        return {**self._feature(feature).facts, **self._category(category).facts, **self._route(route, on).facts}
-
     def waivers(self, compiled: CompiledRule, feature: str, category: str, route: str,
                 on: date) -> list[PolicyException]:
         """Every exception active on `on` that waives this rule for this request."""

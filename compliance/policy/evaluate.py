@@ -67,7 +67,6 @@ def leaf_test(leaf: Leaf) -> Callable[[Any, date], int]:
 
 
 Facts = dict[str, Any]
-Tester = Callable[[Facts, date], int]
 MaskTester = Callable[[int, int], int]
 
 
@@ -93,40 +92,6 @@ def compile_masks(node: Node, bit_of: dict[Leaf, int]) -> MaskTester:
     if node.kind == "all":
         return lambda t, u: min(part(t, u) for part in parts)
     return lambda t, u: max(part(t, u) for part in parts)
-
-
-def compile_node(node: Node) -> Tester:
-    """A fast function from (facts, date) to a truth value."""
-    if node.leaf is not None:
-        fact = node.leaf.fact
-        test = leaf_test(node.leaf)
-        return lambda facts, today: test(facts[fact], today)
-    parts = [compile_node(child) for child in node.children]
-    if node.kind == "not":
-        only = parts[0]
-        return lambda facts, today: TRUE - only(facts, today)
-    if len(parts) == 1:
-        return parts[0]
-    if node.kind == "all":
-        def all_of(facts: Facts, today: date) -> int:
-            result = TRUE
-            for part in parts:
-                value = part(facts, today)
-                if value == FALSE:
-                    return FALSE
-                result = min(result, value)
-            return result
-        return all_of
-
-    def any_of(facts: Facts, today: date) -> int:
-        result = FALSE
-        for part in parts:
-            value = part(facts, today)
-            if value == TRUE:
-                return TRUE
-            result = max(result, value)
-        return result
-    return any_of
 
 
 def explain(node: Node, facts: Facts, today: date) -> tuple[int, list[tuple[Leaf, int, Any]]]:

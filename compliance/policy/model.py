@@ -113,6 +113,3 @@ class PolicySet:
     digest: str = ""
     files: list[str] = field(default_factory=list)
     descriptions: dict[str, str] = field(default_factory=dict)
-
-    def rule(self, rule_id: str) -> Rule | None:
-        return next((r for r in self.rules if r.id == rule_id), None)

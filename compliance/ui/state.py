@@ -19,7 +19,6 @@ import streamlit as st
 from compliance import costs
 from compliance.access import LOCAL_ADMIN, Actor
 from compliance.api import Compliance
-from compliance.config import load_settings
 from compliance.policy.language import Vocabulary, policy_files, read_policy_dir
 from compliance.policy.matrix import Matrix, MatrixResult
 from compliance.policy.model import PolicySet
@@ -133,8 +132,3 @@ def require_policies(snap: Snapshot) -> Compliance:
         st.page_link("compliance/ui/policies_page.py", label="See the policies page", icon=":material/rule:")
         st.stop()
     return snap.compliance
-
-
-def settings_summary() -> str:
-    settings = load_settings()
-    return f"store `{settings.database_url}` · policies `{settings.policy_dir}`"
