@@ -39,6 +39,11 @@ for col, row in zip(cols, segments.itertuples(), strict=True):
     col.metric(f"{row.segment}: LLM cost / revenue", share, help=f"gross margin {margin}")
 st.plotly_chart(charts.margin_bars(segments), width="stretch", key="margin-chart")
 st.dataframe(segments, hide_index=True, width="stretch", column_config={
+    "users": st.column_config.NumberColumn("users", format="localized"),
+    "active_users": st.column_config.NumberColumn("active users", format="localized"),
+    "usage_multiplier_at_target": st.column_config.NumberColumn("usage headroom at target margin",
+                                                                format="%.1fx"),
+} | {
     c: st.column_config.NumberColumn(c.replace("_", " "), format="dollar")
     for c in ("revenue", "llm_cost", "other_cogs", "gross_profit", "llm_cost_per_user", "break_even_revenue_per_user")
 } | {c: st.column_config.NumberColumn(c.replace("_", " "), format="percent")
@@ -46,6 +51,8 @@ st.dataframe(segments, hide_index=True, width="stretch", column_config={
 
 st.subheader("Cost per feature")
 st.dataframe(features, hide_index=True, width="stretch", column_config={
+    "requests_per_user_month": st.column_config.NumberColumn("requests / active user / month"),
+    "active_users": st.column_config.NumberColumn("active users", format="localized"),
     "cost_per_request": st.column_config.NumberColumn("per request", format="$%.4f"),
     "cost_per_active_user_month": st.column_config.NumberColumn("per active user / month", format="dollar"),
     "monthly_cost": st.column_config.NumberColumn("per month", format="dollar"),

@@ -33,6 +33,9 @@ if query:
     text = frame.astype(str).agg(" ".join, axis=1)
     shown = frame[text.str.contains(query, case=False, regex=False)]
 st.dataframe(shown, hide_index=True, width="stretch", column_config={
+    "legal_entity": "legal entity", "dpa_status": "DPA status", "baa_status": "BAA status",
+    "transfer_mechanism": "transfer mechanism", "certifications": "current certifications",
+    "unverified_facts": "unverified facts",
     "dpa_active": st.column_config.CheckboxColumn("DPA in force"),
     "baa_active": st.column_config.CheckboxColumn("BAA in force"),
     "dpa_expires_on": st.column_config.DateColumn("DPA expires", format="YYYY-MM-DD"),

@@ -29,6 +29,8 @@ if query:
 st.dataframe(
     shown.drop(columns=["who_processes", "processor_differs"]), hide_index=True, width="stretch",
     column_config={
+        "model_provider": "model maker", "processor": "processor (DPA chain)",
+        "unverified_facts": "unverified facts",
         "zero_data_retention": st.column_config.CheckboxColumn("ZDR"),
         "trains_on_inputs": st.column_config.CheckboxColumn("trains on inputs"),
         "stale": st.column_config.CheckboxColumn("stale (>180 days)"),
