@@ -18,7 +18,7 @@ def test_default_deny_lists_allow_rules_in_scope_and_what_failed() -> None:
     dec = decider([{"id": "dpa", "effect": "allow", "reason": "covered",
                     "when": [{"processor.dpa.active": True}]}])
     d = dec.decide("b2b-feature", "user.contact.email", "maker-api", D)
-    assert d.decision == "deny" and d.rules == ()
+    assert d.decision == "deny" and d.rules == []
     assert d.failed_conditions[0]["rule"] == "dpa"
     assert d.failed_conditions[0]["condition"] == "processor.dpa.active == true"
     assert d.failed_conditions[0]["result"] == "false"
@@ -30,7 +30,7 @@ def test_allow_needs_a_known_true_condition() -> None:
                     "when": [{"processor.dpa.active": True}]}])
     d = dec.decide("b2b-feature", "user.contact.email", "nodpa-api", D)  # no DPA recorded: unknown
     assert d.decision == "deny"
-    assert d.unknown_facts == ("processor.dpa.active",)
+    assert d.unknown_facts == ["processor.dpa.active"]
     assert d.failed_conditions[0]["result"] == "unknown"
 
 
@@ -38,8 +38,8 @@ def test_deny_applies_on_unknown_and_names_the_unknown_fact() -> None:
     dec = decider([ALLOW_ALL, {"id": "retention", "effect": "deny", "reason": "keeps {route.retention_days} days",
                                "when": [{"route.retention_days": {"gt": 30}}]}])
     d = dec.decide("b2b-feature", "user", "maker-api", D)  # retention_days not recorded
-    assert d.decision == "deny" and d.rules == ("retention",)
-    assert d.unknown_facts == ("route.retention_days",)
+    assert d.decision == "deny" and d.rules == ["retention"]
+    assert d.unknown_facts == ["route.retention_days"]
     assert "unknown: route.retention_days" in d.reasons[0]
     assert dec.decide("b2b-feature", "user", "cloud-eu", D).allowed  # 0 days: known and fine
 
@@ -49,12 +49,12 @@ def test_deny_overrides_allow_and_lists_every_applying_deny_in_order() -> None:
                    {"id": "d1", "effect": "deny", "reason": "one", "when": [{"route.residency": "us"}]},
                    {"id": "d2", "effect": "deny", "reason": "two", "when": [{"feature.segment": "b2b"}]}])
     d = dec.decide("b2b-feature", "user", "maker-api", D)
-    assert d.decision == "deny" and d.rules == ("d1", "d2") and d.reasons == ("one", "two")
+    assert d.decision == "deny" and d.rules == ["d1", "d2"] and d.reasons == ["one", "two"]
 
 
 def test_allow_lists_every_applying_allow_rule() -> None:
     dec = decider([ALLOW_ALL, {"id": "a2", "effect": "allow", "reason": "also", "when": [{"route.residency": "eu"}]}])
-    assert dec.decide("b2b-feature", "user", "cloud-eu", D).rules == ("allow-all", "a2")
+    assert dec.decide("b2b-feature", "user", "cloud-eu", D).rules == ["allow-all", "a2"]
 
 
 def test_allow_covers_descendants_not_ancestors() -> None:
@@ -67,7 +67,7 @@ def test_deny_reaches_ancestors_and_descendants() -> None:
     dec = decider([ALLOW_ALL, {"id": "cards", "effect": "deny", "reason": "no cards",
                                "match": {"categories": ["user.financial"]}}])
     for key in ("user.financial", "user.financial.credit_card", "user"):
-        assert dec.decide("b2b-feature", key, "cloud-eu", D).rules == ("cards",), key
+        assert dec.decide("b2b-feature", key, "cloud-eu", D).rules == ["cards"], key
     assert dec.decide("b2b-feature", "user.contact", "cloud-eu", D).allowed  # a sibling is untouched
 
 
@@ -108,7 +108,7 @@ def test_absent_list_fact_is_empty_not_unknown() -> None:
     dec = decider([ALLOW_ALL, {"id": "d", "effect": "deny", "reason": "x",
                                "when": [{"not": {"processor.certifications": {"contains": "soc2_type2"}}}]}])
     d = dec.decide("b2b-feature", "user", "maker-api", D)
-    assert d.rules == ("d",) and d.unknown_facts == ()
+    assert d.rules == ["d"] and d.unknown_facts == []
 
 
 def test_relative_dates_follow_the_evaluation_date() -> None:
@@ -121,9 +121,9 @@ def test_relative_dates_follow_the_evaluation_date() -> None:
 def test_reason_templates_render_facts_and_unknowns() -> None:
     dec = decider([{"id": "a", "effect": "allow", "reason": "{processor.name} until {processor.dpa.expires_on}, "
                                                               "certs {processor.certifications}"}])
-    assert dec.decide("b2b-feature", "user", "cloud-eu", D).reasons == (
-        "Cloud Co until 2027-01-01, certs [soc2_type2]",)
-    assert dec.decide("b2b-feature", "user", "nodpa-api", D).reasons == ("No DPA Inc until unknown, certs []",)
+    assert dec.decide("b2b-feature", "user", "cloud-eu", D).reasons == [
+        "Cloud Co until 2027-01-01, certs [soc2_type2]"]
+    assert dec.decide("b2b-feature", "user", "nodpa-api", D).reasons == ["No DPA Inc until unknown, certs []"]
 
 
 EXC = {"id": "e", "waives": "no-health", "feature": "b2b-feature", "categories": ["user.health"],
@@ -136,13 +136,13 @@ def test_exception_is_active_on_its_dates_inclusive(day: date, allowed: bool) ->
     dec = decider([ALLOW_ALL, DENY_HEALTH], exceptions=[EXC])
     d = dec.decide("b2b-feature", "user.health", "cloud-eu", day)
     assert d.allowed is allowed
-    assert d.waived_by == (("e",) if allowed else ())
+    assert d.waived_by == (["e"] if allowed else [])
 
 
 def test_exception_never_grants() -> None:
     dec = decider([DENY_HEALTH], exceptions=[EXC])  # no allow rule at all
     d = dec.decide("b2b-feature", "user.health", "cloud-eu", D)
-    assert d.decision == "deny" and d.rules == () and d.waived_by == ("e",)
+    assert d.decision == "deny" and d.rules == [] and d.waived_by == ["e"]
 
 
 def test_exception_on_a_child_does_not_cover_the_parent() -> None:
@@ -168,11 +168,11 @@ def test_unknown_ids_name_the_closest_known_ones() -> None:
 def test_exception_without_granted_on_runs_until_it_expires() -> None:
     undated = {k: v for k, v in EXC.items() if k != "granted_on"}
     dec = decider([ALLOW_ALL, DENY_HEALTH], exceptions=[undated])
-    assert dec.decide("b2b-feature", "user.health", "cloud-eu", date(2020, 1, 1)).waived_by == ("e",)
+    assert dec.decide("b2b-feature", "user.health", "cloud-eu", date(2020, 1, 1)).waived_by == ["e"]
     assert not dec.decide("b2b-feature", "user.health", "cloud-eu", date(2027, 1, 1)).allowed
 
 
 def test_every_exception_that_waives_is_listed() -> None:
     second = {**EXC, "id": "e2", "categories": ["user"]}
     dec = decider([ALLOW_ALL, DENY_HEALTH], exceptions=[EXC, second])
-    assert dec.decide("b2b-feature", "user.health", "cloud-eu", D).waived_by == ("e", "e2")
+    assert dec.decide("b2b-feature", "user.health", "cloud-eu", D).waived_by == ["e", "e2"]

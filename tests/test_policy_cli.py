@@ -129,7 +129,7 @@ def test_python_guard_raises_denied_with_the_decision(env: Path) -> None:
     with pytest.raises(Denied) as caught:
         c.require(feature="dating-profile-match", category="user.demographic.sexual_orientation",
                   route="openai-direct")
-    assert caught.value.decision.rules == ("consumer-no-special-categories",)
+    assert caught.value.decision.rules == ["consumer-no-special-categories"]
 
 
 def test_costs_show_consumer_llm_share_far_above_b2b(env: Path, capsys: pytest.CaptureFixture[str]) -> None:

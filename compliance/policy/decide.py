@@ -32,12 +32,12 @@ class Decision(NamedTuple):
     route: str
     as_of: date
     decision: str  # allow | deny
-    rules: tuple[str, ...]
-    reasons: tuple[str, ...]
-    waived_by: tuple[str, ...] = ()
-    unknown_facts: tuple[str, ...] = ()
-    failed_conditions: tuple[dict[str, Any], ...] = ()
-    policy_digest: str = ""
+    rules: list[str]
+    reasons: list[str]
+    waived_by: list[str]
+    unknown_facts: list[str]
+    failed_conditions: list[dict[str, Any]]
+    policy_digest: str
 
     @property
     def allowed(self) -> bool:
@@ -266,12 +266,12 @@ class Decider:
                     unknown += [m for m in missing if m not in unknown]
                     text += f" (unknown: {', '.join(missing)})"
                 reasons.append(text)
-            return Decision(feature, category, route, on, "deny", tuple(c.rule.id for c, _ in denies),
-                            tuple(reasons), tuple(waived), tuple(unknown), (), digest)
+            return Decision(feature, category, route, on, "deny", [c.rule.id for c, _ in denies],
+                            reasons, waived, unknown, [], digest)
         facts = {**f.facts, **c.facts, **r.facts}
         if allows:
-            return Decision(feature, category, route, on, "allow", tuple(a.rule.id for a in allows),
-                            tuple(a.render(facts) for a in allows), tuple(waived), (), (), digest)
+            return Decision(feature, category, route, on, "allow", [a.rule.id for a in allows],
+                            [a.render(facts) for a in allows], waived, [], [], digest)
         return self._default_deny(feature, category, route, on, facts, allow_misses, waived)
 
     def _default_deny(self, feature: str, category: str, route: str, on: date, facts: dict[str, Any],
@@ -294,5 +294,5 @@ class Decider:
             reasons.append(f"allow rule {compiled.rule.id} did not apply: {'; '.join(parts)}")
         if not misses:
             reasons.append("no allow rule is in scope for this feature, category and route")
-        return Decision(feature, category, route, on, "deny", (), tuple(reasons), tuple(waived), tuple(unknown),
-                        tuple(failed), self.policies.digest)
+        return Decision(feature, category, route, on, "deny", [], reasons, waived, unknown, failed,
+                        self.policies.digest)
