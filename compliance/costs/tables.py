@@ -7,7 +7,7 @@ from datetime import date
 import pandas as pd
 
 from compliance.costs.prices import PriceNotFound
-from compliance.costs.usage import FlowCost, active_users, flow_costs, segment_of
+from compliance.costs.usage import FlowCost, active_users, flow_costs, segments_by_feature
 from compliance.store import documents as d
 
 DEFAULT_TARGET_MARGIN = 0.6
@@ -36,11 +36,14 @@ def flows_frame(dataset: d.DataSet, on: date, *, strict: bool = True) -> pd.Data
 
 def feature_costs(dataset: d.DataSet, on: date, *, strict: bool = True) -> pd.DataFrame:
     """Per feature: cost per request, per active user per month, and per month for its segment's users."""
-    flows = _checked(dataset, on, strict)
+    by_feature: dict[str, list[FlowCost]] = {}
+    for flow in _checked(dataset, on, strict):
+        by_feature.setdefault(flow.feature, []).append(flow)
+    owners = segments_by_feature(dataset)
     rows = []
     for feature in dataset.features:
-        mine = [f for f in flows if f.feature == feature.id]
-        segment = segment_of(feature, dataset.costs)
+        mine = by_feature.get(feature.id, [])
+        segment = owners[feature.id]
         priced = bool(mine) and all(f.cost_per_request is not None for f in mine) and feature.usage is not None
         per_request = sum(f.cost_per_request or 0.0 for f in mine) if priced else None
         requests = feature.usage.requests_per_user_month if feature.usage else None
