@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
+from compliance.policy.flows import evaluate_flows
 from compliance.store import documents as d
 from compliance.store.derived import FRESHNESS_DAYS, route_stale
 
@@ -155,8 +156,6 @@ def policy_alerts(decider: Decider, on: date, within: int = 60) -> list[Alert]:
 
 def with_breaks(alerts: list[Alert], decider: Decider) -> list[Alert]:
     """Attach to each upcoming change the declared flows it breaks (compliant the day before, not on the day)."""
-    from compliance.policy.flows import evaluate_flows
-
     cache: dict[date, dict[tuple[str, int], Any]] = {}
 
     def flows_on(day: date) -> dict[tuple[str, int], Any]:

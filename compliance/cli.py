@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from compliance import costs
 from compliance.access import Actor, cli_actor
 from compliance.alerts import policy_alerts, store_alerts, with_breaks
 from compliance.api import Compliance
@@ -27,7 +28,7 @@ from compliance.policy.testing import run_policy_tests
 from compliance.problems import ComplianceError, InvalidInput, NotFound
 from compliance.store import Store, default_actor
 from compliance.store.audit import list_events, verify_chain
-from compliance.store.validate import closest, read_data_dir
+from compliance.store.validate import closest, declared_ids, read_data_dir
 from compliance.textout import money, percent, progress, table
 
 EXIT_OK, EXIT_DENY, EXIT_INVALID = 0, 1, 2
@@ -82,15 +83,11 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    dataset, problems, _ = read_data_dir(settings.data_dir)
-    policies = None
-    if dataset is not None:
-        policies, policy_problems = read_policy_dir(settings.policy_dir, Vocabulary.of(dataset))
-        problems += policy_problems
-    else:  # still report policy syntax and fact-path mistakes against an empty vocabulary of ids
-        _, policy_problems = read_policy_dir(settings.policy_dir, Vocabulary())
-        problems += [p for p in policy_problems if "unknown feature" not in p.message
-                     and "unknown route" not in p.message and "unknown category" not in p.message]
+    _, problems, docs = read_data_dir(settings.data_dir)
+    ids = declared_ids(docs)  # policies are checked against the ids the data declares, valid or not
+    policies, policy_problems = read_policy_dir(settings.policy_dir, Vocabulary(
+        features=ids["features"], routes=ids["routes"], categories=ids["categories"], providers=ids["providers"]))
+    problems += policy_problems
     if problems or policies is None:
         raise InvalidInput(problems)
     print(f"{settings.data_dir}: valid; {settings.policy_dir}: {len(policies.rules)} rules, "
@@ -230,10 +227,9 @@ def cmd_test(args: argparse.Namespace) -> int:
 
 
 def _costs_tables(c: Compliance, on: date, args: argparse.Namespace) -> dict[str, Any]:
-    from compliance import costs
-
+    """The tables the request prints: features, segments and projection, plus `--table` if another."""
     features = costs.feature_costs(c.dataset, on)
-    segments = costs.segment_margins(c.dataset, on)
+    segments = costs.segment_margins(c.dataset, on, features=features)
     if args.segment:
         if args.segment not in set(segments["segment"]):
             raise NotFound(f"unknown segment {args.segment!r}{closest(args.segment, segments['segment'])}")
@@ -244,9 +240,13 @@ def _costs_tables(c: Compliance, on: date, args: argparse.Namespace) -> dict[str
         raise NotFound(f"unknown scenario {args.scenario!r}{closest(args.scenario, scenarios)}")
     projection = (costs.projection_frame(c.dataset, on, scenario=args.scenario, segment=args.segment)
                   if scenarios else None)
-    return {"features": features, "segments": segments, "projection": projection,
-            "flows": costs.flows_frame(c.dataset, on), "compliance": costs.compliance_cost_frame(c.decider, on),
-            "sensitivity": costs.sensitivity_frame(c.dataset, on)}
+    tables: dict[str, Any] = {"features": features, "segments": segments, "projection": projection}
+    extra = {"flows": lambda: costs.flows_frame(c.dataset, on),
+             "compliance": lambda: costs.compliance_cost_frame(c.decider, on),
+             "sensitivity": lambda: costs.sensitivity_frame(c.dataset, on)}
+    if args.table in extra:
+        tables[args.table] = extra[args.table]()
+    return tables
 
 
 def cmd_costs(args: argparse.Namespace) -> int:

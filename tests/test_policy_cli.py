@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -158,3 +159,20 @@ def test_routes_mark_the_cheapest_allowed_route(env: Path, capsys: pytest.Captur
     data = json.loads(out)
     allowed = [r for r in data["routes"] if r["allowed"] and r["monthly_cost"] is not None]
     assert code == 0 and data["cheapest_allowed"] == min(allowed, key=lambda r: r["monthly_cost"])["route"]
+
+
+def test_validate_with_a_data_mistake_checks_policies_without_false_unknown_ids(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = Path(os.environ["COMPLIANCE_DATA_DIR"])
+    replace_in(data / "routes.yaml", "    residency: on_premises", "    residency: onprem")  # vllm-onprem invalid
+    code, _, err = run(capsys, "validate")
+    assert code == 2 and "routes.yaml:" in err and "onprem" in err
+    assert "unknown route" not in err and "unknown feature" not in err  # policies still name known ids
+
+
+def test_matrix_json_lists_every_cell_with_the_policy_digest(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "matrix", "--as-of", "2026-11-30", "--format", "json")
+    data = json.loads(out)
+    assert code == 0 and len(data["cells"]) == 11 * 70 * 19 and len(data["policy_digest"]) == 64
+    assert {c["decision"] for c in data["cells"]} == {"allow", "deny"}

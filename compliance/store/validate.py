@@ -300,3 +300,18 @@ def _check_projection(reader: _Reader, doc: YamlDocument, projection: d.Projecti
         for name in scenarios:
             if name not in projection.scenarios:
                 reader.report(doc, ("projection", "tier_scenarios", tier, name), f"unknown scenario {name!r}")
+
+
+def declared_ids(docs: dict[str, YamlDocument]) -> dict[str, set[str]]:
+    """The ids and keys the files declare, even in records with other mistakes (for checking policies)."""
+    found: dict[str, set[str]] = {"providers": set(), "routes": set(), "categories": set(), "features": set()}
+    for doc in docs.values():
+        if not isinstance(doc.data, dict):
+            continue
+        for section, ids in found.items():
+            items = doc.data.get(section)
+            for item in items if isinstance(items, list) else []:
+                value = item.get(ITEM_KEY.get(section, "id")) if isinstance(item, dict) else None
+                if isinstance(value, str):
+                    ids.add(value)
+    return found

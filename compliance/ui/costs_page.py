@@ -7,13 +7,12 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from compliance.problems import ComplianceError, Conflict, InvalidInput
+from compliance.problems import ComplianceError, Conflict
 from compliance.store.edits import projection_version, record_versions, update_projection, update_record
 from compliance.ui import charts, state
 
 st.title("Costs")
-if flash := st.session_state.pop("costs-flash", None):
-    st.success(flash)
+state.show_saved()
 today = date.today()
 with state.problems_shown():
     snap = state.snapshot()
@@ -150,15 +149,10 @@ if save:
                                   changes={"scenarios": new_scenarios, "months": int(months)},
                                   actor=state.current_actor())
                 saved += 1
-    except Conflict as exc:
-        st.error(f"Not saved: {exc}")
-        del st.session_state["segment-versions"]
-    except InvalidInput as exc:
-        st.error("Not saved:\n" + "\n".join(f"- `{p}`" for p in exc.problems))
     except ComplianceError as exc:
-        st.error(f"Not saved: {exc}")
+        state.show_not_saved(exc)
+        if isinstance(exc, Conflict):
+            del st.session_state["segment-versions"]
     else:
         del st.session_state["segment-versions"]
-        st.session_state["costs-flash"] = f"Saved {saved} change(s)." if saved else "Nothing changed."
-        state.after_write()
-        st.rerun()
+        state.saved(f"Saved {saved} change(s)." if saved else "Nothing changed.")

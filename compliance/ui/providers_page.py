@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from compliance.problems import ComplianceError, Conflict, InvalidInput
+from compliance.problems import ComplianceError, Conflict
 from compliance.store.audit import list_events
 from compliance.store.edits import provider_doc, update_provider
 from compliance.store.enums import BaaStatus, DpaStatus
@@ -16,8 +16,7 @@ from compliance.ui import charts, state
 from compliance.views import audit_frame, expiry_events, providers_frame, sources_frame
 
 st.title("Providers & DPAs")
-if flash := st.session_state.pop("flash", None):
-    st.success(flash)
+state.show_saved()
 today = date.today()
 with state.problems_shown():
     snap = state.snapshot()
@@ -82,6 +81,11 @@ st.markdown("**Sources and evidence**")
 st.dataframe(sources_frame(provider), hide_index=True, width="stretch",
              column_config={"url": st.column_config.LinkColumn("source")})
 
+st.markdown("**Change history**")
+with state.store().session() as session:
+    history = audit_frame(list_events(session, entity="provider", entity_id=pid, limit=50))
+st.dataframe(history, hide_index=True, width="stretch")
+
 # --- editing -----------------------------------------------------------------------------------
 version_key = f"provider-version-{pid}"
 with state.problems_shown(), state.store().session() as session:
@@ -110,11 +114,6 @@ def _agreement_inputs(kind: str, agreement: Any, statuses: list[str]) -> dict[st
 actor = state.current_actor()
 if not actor.may_change("provider"):
     st.caption(f"Your role ({actor.role.value}) can read providers but not change them; legal and admin can.")
-    st.session_state.pop(version_key, None)
-    with state.store().session() as session:
-        history = audit_frame(list_events(session, entity="provider", entity_id=pid, limit=50))
-    st.markdown("**Change history**")
-    st.dataframe(history, hide_index=True, width="stretch")
     st.stop()
 
 with st.form(f"edit-{pid}"):
@@ -150,18 +149,13 @@ if saved:
         with state.store().session() as session:
             new_version = update_provider(session, provider_id=pid, expected_version=st.session_state[version_key],
                                           changes=changes, actor=state.current_actor(), reason=reason or None)
-    except Conflict as exc:
-        st.error(f"Not saved: {exc}")
-        st.session_state["conflict"] = pid
-    except InvalidInput as exc:
-        st.error("Not saved:\n" + "\n".join(f"- `{p}`" for p in exc.problems))
     except ComplianceError as exc:
-        st.error(f"Not saved: {exc}")
+        state.show_not_saved(exc)
+        if isinstance(exc, Conflict):
+            st.session_state["conflict"] = pid
     else:
         st.session_state[version_key] = new_version
-        st.session_state["flash"] = f"Saved {provider.name} (version {new_version})."
-        state.after_write()
-        st.rerun()
+        state.saved(f"Saved {provider.name} (version {new_version}).")
 
 if st.session_state.get("conflict") == pid and st.button("Reload the latest version", key=f"{pid}-reload"):
     st.session_state[version_key] = current_version
@@ -169,8 +163,3 @@ if st.session_state.get("conflict") == pid and st.button("Reload the latest vers
     for key in [k for k in st.session_state if str(k).startswith(f"{pid}-")]:
         del st.session_state[key]
     st.rerun()
-
-st.markdown("**Change history**")
-with state.store().session() as session:
-    history = audit_frame(list_events(session, entity="provider", entity_id=pid, limit=50))
-st.dataframe(history, hide_index=True, width="stretch")

@@ -106,9 +106,24 @@ def current_actor() -> Actor:
     return actor if isinstance(actor, Actor) else LOCAL_ADMIN
 
 
-def after_write() -> None:
-    """Drop cached read results; the next rerun reads the store again."""
-    st.cache_data.clear()
+def saved(message: str) -> None:
+    """After a write: remember a confirmation for the next run and rerun. Cached results are keyed by
+    the newest audit event, so the rerun reads the new state without clearing any cache."""
+    st.session_state["flash"] = message
+    st.rerun()
+
+
+def show_saved() -> None:
+    if message := st.session_state.pop("flash", None):
+        st.success(message)
+
+
+def show_not_saved(exc: ComplianceError) -> None:
+    """Why a save did not happen; nothing was written."""
+    if isinstance(exc, InvalidInput):
+        st.error("Not saved:\n" + "\n".join(f"- `{p}`" for p in exc.problems))
+    else:
+        st.error(f"Not saved: {exc}")
 
 
 @contextmanager
