@@ -313,7 +313,7 @@ def cmd_alerts(args: argparse.Namespace) -> int:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     store = Store.open(_settings(args))
-    with store.session() as session:
+    with store.snapshot() as session:
         if args.audit_command == "verify":
             report = verify_chain(session)
             print(report)

@@ -17,7 +17,7 @@ from compliance.config import Settings, load_settings
 from compliance.problems import ComplianceError, Conflict, InvalidInput
 from compliance.store import documents, tables
 from compliance.store.convert import read_dataset
-from compliance.store.db import StoreUnavailable, create_store_engine, session_scope, upgrade
+from compliance.store.db import StoreUnavailable, create_store_engine, read_snapshot, session_scope, upgrade
 from compliance.store.export import write_dataset
 from compliance.store.sync import LoadReport, replace_dataset
 from compliance.store.validate import read_data_dir
@@ -65,12 +65,22 @@ class Store:
         except sa.exc.OperationalError as exc:
             raise StoreUnavailable(f"the store at {self.engine.url!r} cannot be used: {exc.orig}") from exc
 
+    @contextmanager
+    def snapshot(self) -> Iterator[Session]:
+        """A read-only session that sees one committed state for all its queries (no torn reads)."""
+        try:
+            with read_snapshot(self.engine) as session:
+                yield session
+        except sa.exc.OperationalError as exc:
+            raise StoreUnavailable(f"the store at {self.engine.url!r} cannot be used: {exc.orig}") from exc
+
     def read(self) -> documents.DataSet:
-        with self.session() as session:
+        """The whole store as one committed state."""
+        with self.snapshot() as session:
             return read_dataset(session)
 
     def is_empty(self) -> bool:
-        with self.session() as session:
+        with self.snapshot() as session:
             counts = [session.exec(select(func.count()).select_from(table)).one()
                       for table in (tables.ProviderRow, tables.RouteRow, tables.CategoryRow, tables.FeatureRow)]
         return not any(counts)

@@ -94,6 +94,29 @@ def downgrade(engine: Engine, revision: str) -> None:
 
 
 @contextmanager
+def read_snapshot(engine: Engine) -> Iterator[Session]:
+    """A read-only session whose SELECTs all see one committed state of the store.
+
+    PostgreSQL: one REPEATABLE READ, READ ONLY transaction (a snapshot taken at its first query).
+    SQLite: an explicit BEGIN, so every SELECT runs in one read transaction; with WAL the
+    snapshot is fixed at the first read and readers never block the writer. Without this, each
+    SELECT sees whatever was committed last, and a read during a load can mix two states.
+    """
+    bind = engine
+    if engine.dialect.name == "postgresql":
+        bind = engine.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+    with Session(bind, expire_on_commit=False) as session:
+        try:
+            if engine.dialect.name == "sqlite":
+                session.execute(sa.text("BEGIN"))
+            yield session
+            session.commit()  # ends the read transaction; keeps the loaded objects usable (no expiry)
+        except BaseException:
+            session.rollback()
+            raise
+
+
+@contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """A session whose work commits together or not at all."""
     with Session(engine, expire_on_commit=False) as session:

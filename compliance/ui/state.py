@@ -78,7 +78,7 @@ def matrix(on: date) -> MatrixResult | None:
 def marker() -> tuple[int, tuple[tuple[str, int, int], ...]]:
     """What the cached results depend on: the newest audit event and the policy files."""
     current = store()
-    with current.session() as session:
+    with current.snapshot() as session:
         return latest_event_id(session), policy_fingerprint(current.settings.policy_dir)
 
 
