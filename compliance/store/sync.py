@@ -1,7 +1,11 @@
 """Replace the store's contents with a validated data set, as one audited transaction.
 
 Only what differs is written: each created, updated or deleted record gets one audit
-event naming the fields that changed, so a load of identical data changes nothing.
+event naming the fields that changed, so a load of identical data changes nothing. A record
+whose child rows change (DPA, certifications, sources, flows) is updated, so its version moves
+and an edit based on the version read before the load is refused. A new order of the records
+of a kind is a change too: it needs the role that may change that kind and gets one `reorder`
+event with the old and new order.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm.attributes import flag_modified
 from sqlmodel import Session, SQLModel
 
 from compliance.access import Actor, require
@@ -113,6 +118,23 @@ def changed_entities(old: d.DataSet, new: d.DataSet) -> set[str]:
     return changed
 
 
+def reordered_entities(old: d.DataSet, new: d.DataSet) -> dict[str, dict[str, Any]]:
+    """Kinds whose records kept in both data sets are in another relative order, with both orders.
+
+    Positions that shift only because records were added or deleted are not a reorder (those
+    records get their own create and delete events).
+    """
+    found: dict[str, dict[str, Any]] = {}
+    for kind in KINDS:
+        before = [getattr(x, kind.key) for x in file_order(old, kind)]
+        after = [getattr(x, kind.key) for x in file_order(new, kind)]
+        kept_after = set(after)
+        kept_before = set(before)
+        if [k for k in before if k in kept_after] != [k for k in after if k in kept_before]:
+            found[kind.entity] = {"order": {"old": before, "new": after}}
+    return found
+
+
 def replace_dataset(session: Session, new: d.DataSet, *, actor: Actor, reason: str | None = None) -> LoadReport:
     """Make the store hold exactly `new`. Runs in the caller's transaction.
 
@@ -120,7 +142,8 @@ def replace_dataset(session: Session, new: d.DataSet, *, actor: Actor, reason: s
     """
     lock_for_write(session)
     old = convert.read_dataset(session)
-    require(actor, changed_entities(old, new))
+    reordered = reordered_entities(old, new)
+    require(actor, changed_entities(old, new) | set(reordered))
     trail = AuditTrail(session, actor=actor, reason=reason)
     report = LoadReport()
 
@@ -144,6 +167,7 @@ def replace_dataset(session: Session, new: d.DataSet, *, actor: Actor, reason: s
                 row = session.get(kind.table, key)
                 for name, value in values.items():
                     setattr(row, name, value)
+                flag_modified(row, "position")  # the version moves even when only child rows changed
                 if kind.children:
                     delete_children(session, kind, key)
                 report.bump(report.updated, kind.entity)
@@ -154,6 +178,8 @@ def replace_dataset(session: Session, new: d.DataSet, *, actor: Actor, reason: s
                 session.flush()
             trail.record(action=action, entity=kind.entity, entity_id=key,
                          changes=field_changes(_dump(previous) if previous else None, _dump(doc)))
+        if kind.entity in reordered:
+            trail.record(action="reorder", entity=kind.entity, entity_id="*", changes=reordered[kind.entity])
 
     for kind in reversed(KINDS):
         new_keys = {getattr(doc, kind.key) for doc in kind.docs(new)}
