@@ -68,3 +68,44 @@ def test_load_of_identical_data_keeps_versions(store: Store, data_dir: Path) -> 
     before = _version(store, "provider", "anthropic")
     store.load(data_dir, actor=SYSTEM)
     assert _version(store, "provider", "anthropic") == before
+
+
+def _reordered_folder(store: Store, tmp_path: Path) -> Path:
+    from compliance.store.export import write_dataset
+
+    dataset = store.read()
+    dataset.providers.reverse()
+    write_dataset(dataset, tmp_path / "reordered")
+    return tmp_path / "reordered"
+
+
+def test_viewer_cannot_reorder_through_a_load(store: Store, tmp_path: Path) -> None:
+    from compliance.access import PermissionDenied
+
+    before = store.read()
+    folder = _reordered_folder(store, tmp_path)
+    with pytest.raises(PermissionDenied, match="provider"):
+        store.load(folder, actor=Actor("viewer@northwind.example", Role.viewer))
+    assert [p.id for p in store.read().providers] == [p.id for p in before.providers]
+
+
+def test_reorder_is_one_audited_change(store: Store, tmp_path: Path) -> None:
+    from compliance.store.audit import list_events
+
+    before = [p.id for p in store.read().providers]
+    report = store.load(_reordered_folder(store, tmp_path), actor=LEGAL)
+    with store.snapshot() as session:
+        events = list_events(session, limit=report.events)
+    assert [(e.action, e.entity) for e in events] == [("reorder", "provider")]
+    assert events[0].changes == {"order": {"old": before, "new": before[::-1]}}
+    assert [p.id for p in store.read().providers] == before[::-1]
+
+
+def test_adding_a_record_at_the_top_is_not_a_reorder(store: Store, data_dir: Path) -> None:
+    from compliance.store.audit import list_events
+
+    replace_in(data_dir / "providers.yaml", "providers:\n", "providers:\n  - id: newco\n    name: NewCo\n")
+    report = store.load(data_dir, actor=LEGAL)
+    with store.snapshot() as session:
+        events = list_events(session, limit=report.events)
+    assert [(e.action, e.entity_id) for e in events] == [("create", "newco")]
