@@ -34,6 +34,7 @@ WRITERS: dict[str, frozenset[Role]] = {
     "segment": frozenset({Role.finance}),
     "projection": frozenset({Role.finance}),
     "price_override": frozenset({Role.finance}),
+    "scan": frozenset({Role.engineer}),  # recorded code scans (compliance.scan.record)
 }
 
 

@@ -26,6 +26,7 @@ from compliance.policy.language import Vocabulary, read_policy_dir
 from compliance.policy.matrix import Matrix, write_csv
 from compliance.policy.testing import run_policy_tests
 from compliance.problems import ComplianceError, InvalidInput, NotFound
+from compliance.scan import command as scan_command
 from compliance.store import Store, default_actor
 from compliance.store.audit import list_events, verify_chain
 from compliance.store.validate import closest, declared_ids, read_data_dir
@@ -165,13 +166,17 @@ def _main_reason(decision: Decision) -> str:
 
 def cmd_flows(args: argparse.Namespace) -> int:
     on = parse_day(args.as_of)
-    results = _compliance(args).flows(feature=args.feature, as_of=on)
+    c = _compliance(args)
+    results = c.flows(feature=args.feature, as_of=on)
     violations = [r for r in results if not r.compliant]
+    scanned = scan_command.run_scan(args.scan, c.dataset, baseline=args.baseline) if args.scan else None
+    failed = bool(violations) or bool(scanned and scanned.failed)
     if args.json:
-        print(json.dumps({"as_of": on.isoformat(), "compliant": not violations, "flows": [
+        print(json.dumps({"as_of": on.isoformat(), "compliant": not failed, "flows": [
             {"feature": r.feature, "flow": r.index, "route": r.route, "model": r.model, "compliant": r.compliant,
-             "decisions": [d.as_dict() for d in r.decisions]} for r in results]}, indent=2))
-        return EXIT_DENY if violations else EXIT_OK
+             "decisions": [d.as_dict() for d in r.decisions]} for r in results],
+            **({"scan": scanned.as_dict()} if scanned else {})}, indent=2))
+        return EXIT_DENY if failed else EXIT_OK
     print(f"{len(results) - len(violations)} of {len(results)} declared flows compliant as of {on}")
     rows = []
     for r in results:
@@ -183,7 +188,23 @@ def cmd_flows(args: argparse.Namespace) -> int:
             why = f"allowed under exception {', '.join(waived)}"
         rows.append([status, r.feature, r.route, ", ".join(d.category for d in r.decisions), why or "-"])
     print(table(["status", "feature", "route", "categories", "why"], rows, max_width=70))
-    return EXIT_DENY if violations else EXIT_OK
+    if scanned is not None:
+        print(f"\ndeclared vs actual (scan {' '.join(args.scan)}):")
+        print(scan_command.render(scanned, "table"))
+    return EXIT_DENY if failed else EXIT_OK
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    store = Store.open(_settings(args))
+    report = scan_command.run_scan(args.paths or ["."], store.read(), baseline=args.baseline, cache=args.cache,
+                                   no_cache=args.no_cache)
+    scan_command.emit(scan_command.render(report, args.format), args.out)
+    if args.record:
+        from compliance.scan.record import record_scan
+
+        run = record_scan(store, report, actor=_actor(args))
+        print(f"recorded as scan {run} in the store (audited)", file=sys.stderr)
+    return EXIT_DENY if report.failed else EXIT_OK
 
 
 def cmd_matrix(args: argparse.Namespace) -> int:
@@ -367,6 +388,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--feature")
     sub.add_argument("--as-of", default="today")
     sub.add_argument("--json", action="store_true")
+    sub.add_argument("--scan", action="append", metavar="PATH",
+                     help="also scan this code for LLM calls no flow declares (repeatable; see `scan`)")
+    sub.add_argument("--baseline", help="with --scan: finding ids accepted (a `scan --format json` output)")
+    sub = add("scan", cmd_scan, "find the LLM calls in code and hold them against the declared flows "
+              "(exit 1 on any call not declared)")
+    sub.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: .)")
+    sub.add_argument("--format", choices=["table", "json", "sarif"], default="table")
+    sub.add_argument("--out", help="file to write (default: standard output)")
+    sub.add_argument("--baseline", help="findings whose id is listed there are accepted (a --format json output)")
+    sub.add_argument("--cache", help="cache folder (default .compliance-cache)")
+    sub.add_argument("--no-cache", action="store_true", help="parse every file, read and write no cache")
+    sub.add_argument("--record", action="store_true", help="record the findings in the store (audited)")
     sub = add("matrix", cmd_matrix, "every feature x category x route decision")
     sub.add_argument("--as-of", default="today")
     sub.add_argument("--format", choices=["csv", "json"], default="csv")

@@ -174,7 +174,7 @@ def read_dataset(session: Session, only: tuple[str, str] | None = None) -> d.Dat
                                 output_tokens=f.output_tokens or 0, cached_input_share=f.cached_input_share)
             features.append(d.Feature(
                 id=f.id, name=f.name, description=f.description, owner=f.owner, segment=f.segment,
-                human_review=f.human_review, tags=list(f.tags), flows=flows[f.id], usage=usage,
+                human_review=f.human_review, tags=list(f.tags), flows=flows[f.id], usage=usage, code=list(f.code or []),
             ))
 
     segments = []

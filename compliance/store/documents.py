@@ -99,6 +99,13 @@ class Provider(_Doc):
     sources: list[Source] = []
 
 
+class ScanHints(_Doc):
+    """What code alone cannot tell about a route: hosts that reach it, environment values of its deployment."""
+
+    hosts: list[ShortText] = []
+    env: dict[Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=200)], ShortText] = {}
+
+
 class Route(_Doc):
     id: Id
     name: ShortText
@@ -118,6 +125,7 @@ class Route(_Doc):
     verified_by: ShortText | None = None
     notes: Text | None = None
     sources: list[Source] = []
+    scan: ScanHints | None = None  # hints for `python -m compliance scan` (scan.md)
 
 
 class Category(_Doc):
@@ -157,6 +165,7 @@ class Feature(_Doc):
     tags: list[ShortText] = []
     flows: list[Flow] = []
     usage: Usage | None = None
+    code: list[ShortText] = []  # gitignore-style globs of the files that belong to this feature (scan.md)
 
 
 class CostSegment(_Doc):

@@ -180,6 +180,7 @@ class RouteRow(Versioned, table=True):
     last_verified_on: date | None = None
     verified_by: str | None = Field(default=None, max_length=200)
     notes: str | None = Field(default=None, max_length=2000)
+    scan: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)  # scan hints: {hosts, env}
 
 
 class CategoryRow(Versioned, table=True):
@@ -234,6 +235,7 @@ class FeatureRow(Versioned, table=True):
     input_tokens: int | None = None
     output_tokens: int | None = None
     cached_input_share: float | None = None
+    code: list[str] = Field(default_factory=list, sa_type=sa.JSON)  # globs of the feature's source files
 
 
 class FlowRow(SQLModel, table=True):
@@ -334,6 +336,43 @@ class AuditEventRow(SQLModel, table=True):
     reason: str | None = Field(default=None, max_length=2000)
     prev_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
     hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+
+
+class ScanRunRow(SQLModel, table=True):
+    """One recorded run of `python -m compliance scan`: when, by whom, over what, with what totals."""
+
+    __tablename__ = "scan_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    actor: str = Field(max_length=200)
+    paths: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    rules_version: str = Field(max_length=40)
+    files: int = 0
+    lines: int = 0
+    summary: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+
+
+class ScanFindingRow(SQLModel, table=True):
+    """One finding of a recorded scan (scan.md, "What a finding carries"); never edited."""
+
+    __tablename__ = "scan_finding"
+    __table_args__ = (sa.UniqueConstraint("run_id", "position", name="uq_scan_finding_run_position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(sa_column_args=[ref("scan_run.id", "CASCADE")], index=True)
+    position: int = 0
+    finding_id: str = Field(max_length=200)
+    status: str = Field(max_length=20)
+    file: str = Field(max_length=1000)
+    line: int = 0
+    cell: int | None = None
+    function: str = Field(max_length=400)
+    sdk: str | None = Field(default=None, max_length=40)
+    callee: str | None = Field(default=None, max_length=400)
+    route: str | None = Field(default=None, max_length=ID_LEN)
+    feature: str | None = Field(default=None, max_length=ID_LEN)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)  # the whole finding as JSON
 
 
 EDITABLE_TABLES = (

@@ -274,6 +274,10 @@ def _check_references(reader: _Reader, located: dict[str, list[_Located]]) -> No
 
     for entry in located["features"]:
         f = entry.item
+        for i, pattern in enumerate(f.code):
+            problem = code_pattern_problem(pattern)
+            if problem:
+                reader.report(entry.doc, (*entry.path, "code", i), problem, f.id)
         for i, flow in enumerate(f.flows):
             missing(entry, ("flows", i, "route"), flow.route, routes, "route")
             for j, key in enumerate(flow.categories):
@@ -291,6 +295,23 @@ def _check_references(reader: _Reader, located: dict[str, list[_Located]]) -> No
     for entry in located["segments"]:
         for i, fid in enumerate(entry.item.features):
             missing(entry, ("features", i), fid, features, "feature")
+
+
+def code_pattern_problem(pattern: str) -> str | None:
+    """Why a feature's `code:` glob is not usable (gitignore-style, `/` separators), or None."""
+    import pathspec
+
+    if not pattern.strip() or pattern.strip().startswith("#"):
+        return "a code pattern must name files (it is empty or a comment)"
+    if "\\" in pattern:
+        return f"use / as the separator in code patterns (got {pattern!r})"
+    if pattern.startswith("!"):
+        return "negated code patterns are not supported; list the files that belong to the feature"
+    try:
+        pathspec.PathSpec.from_lines("gitignore", [pattern])
+    except ValueError as exc:
+        return f"not a valid glob pattern: {exc}"
+    return None
 
 
 def _check_projection(reader: _Reader, doc: YamlDocument, projection: d.Projection) -> None:
