@@ -102,16 +102,25 @@ def notebook_source(text: str) -> tuple[str, list[tuple[int, int]]]:
     return "\n".join(lines) + "\n", where
 
 
+_PATTERNS: dict[tuple[int, frozenset[str]], re.Pattern[str]] = {}
+
+
+def _words_pattern(rules: Rules, extra: frozenset[str]) -> re.Pattern[str]:
+    key = (id(rules), extra)
+    if key not in _PATTERNS:
+        words = set(rules.method_names) | {"require", "init", "environ", "getenv"} | extra
+        _PATTERNS[key] = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, words))) + r")\b")
+    return _PATTERNS[key]
+
+
 def interesting_lines(text: str, rules: Rules) -> set[int] | None:
     """Lines naming a rule's method, class or function (or an import alias): only these are looked at closely.
 
     None when the file imports none of the SDKs the rules know: nothing in it can be reported.
     """
-    words = set(rules.method_names) | {"require", "init", "environ", "getenv"}
-    words |= set(ALIAS.findall(text))
     if not any(module in text for module in rules.modules):
         return None
-    pattern = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, words))) + r")\b")
+    pattern = _words_pattern(rules, frozenset(ALIAS.findall(text)))
     lines: set[int] = set()
     line = 1
     last = 0
