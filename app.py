@@ -19,6 +19,7 @@ st.navigation({
         page("routes", "Routes", "alt_route", url_path="routes"),
         page("checker", "Route checker", "fact_check", url_path="checker"),
         page("policies", "Policies", "rule", url_path="policies"),
+        page("code", "Code", "code", url_path="code"),
     ],
     "Finance": [page("costs", "Costs", "payments", url_path="costs")],
     "Audit": [page("audit", "Audit log", "history_edu", url_path="audit")],

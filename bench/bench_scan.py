@@ -33,7 +33,8 @@ LLM_CALLS = [
      "    runtime = boto3.client(\"bedrock-runtime\", region_name=os.getenv(\"AWS_REGION\", \"eu-central-1\"))\n"
      "    return runtime.converse(modelId=\"eu.anthropic.claude-sonnet-4-5-20250929-v1:0\", messages=[])\n"),
     ("from openai import OpenAI\n",
-     "    return OpenAI().chat.completions.create(model=\"gpt-5-mini\", messages=[{\"role\": \"user\", \"content\": x}])\n"),
+     "    return OpenAI().chat.completions.create(model=\"gpt-5-mini\",\n"
+     "                                            messages=[{\"role\": \"user\", \"content\": x}])\n"),
     ("from openai import AzureOpenAI\n",
      "    client = AzureOpenAI(azure_endpoint=os.environ[\"AZURE_OPENAI_ENDPOINT\"])\n"
      "    return client.chat.completions.create(model=\"o4-mini\", messages=[])\n"),
@@ -41,7 +42,8 @@ LLM_CALLS = [
      "    client = genai.Client(vertexai=True, location=\"europe-west4\")\n"
      "    return client.models.generate_content(model=\"gemini-2.5-flash\", contents=x)\n"),
     ("import litellm\n",
-     "    return litellm.completion(model=\"bedrock/meta.llama3-3-70b-instruct-v1:0\", aws_region_name=\"us-east-1\")\n"),
+     "    return litellm.completion(model=\"bedrock/meta.llama3-3-70b-instruct-v1:0\",\n"
+     "                              aws_region_name=\"us-east-1\")\n"),
     ("from mistralai import Mistral\n",
      "    return Mistral(api_key=KEY).chat.complete(model=\"mistral-medium-2508\", messages=[])\n"),
     ("import requests\n",

@@ -64,3 +64,35 @@ def last_scan(session: Session) -> RecordedScan | None:
     findings = sorted((dict(r.detail) for r in rows), key=lambda f: (order.get(f.get("status", ""), 99),
                                                                        f.get("file", ""), f.get("line", 0)))
     return RecordedScan(run.id, run.at, run.actor, list(run.paths), run.rules_version, dict(run.summary), findings)
+
+
+def last_recorded_scan(store: Store) -> RecordedScan | None:
+    with store.session() as session:
+        return last_scan(session)
+
+
+def findings_by_feature(recorded: RecordedScan) -> list[tuple[str | None, list[dict[str, Any]]]]:
+    """Findings grouped per feature (None: no feature), features with violations first, undeclared first within."""
+    groups: dict[str | None, list[dict[str, Any]]] = {}
+    for finding in recorded.findings:
+        groups.setdefault(finding.get("feature"), []).append(finding)
+    order = {s: i for i, s in enumerate(STATUSES)}
+
+    def rank(item: tuple[str | None, list[dict[str, Any]]]) -> tuple[int, int, str]:
+        worst = min(order.get(f.get("status", ""), 99) for f in item[1])
+        return worst, 0 if item[0] else 1, item[0] or ""
+
+    return sorted(groups.items(), key=rank)
+
+
+def finding_rows(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One flat row per finding for a table: where, what, which route, and the deciding reason."""
+    rows = []
+    for f in findings:
+        where = f"{f['file']}:{f['line']}" if f.get("cell") is None else f"{f['file']} [cell {f['cell']}]:{f['line']}"
+        route = f.get("route") or (" or ".join(f.get("candidates") or []) or None)
+        rows.append({"status": f.get("status"), "where": where, "function": f.get("function"),
+                     "call": f.get("callee"), "route": route, "region": (f.get("region") or {}).get("value"),
+                     "model": (f.get("model") or {}).get("value"), "guarded": bool(f.get("guarded")),
+                     "why": (f.get("reasons") or [""])[-1]})
+    return rows
