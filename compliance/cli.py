@@ -127,14 +127,12 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_routes(args: argparse.Namespace) -> int:
-    from compliance.costs.compliance_cost import route_costs
+    from compliance.routechoice import choose_routes
 
     c = _compliance(args)
     on = parse_day(args.as_of)
-    options = c.routes(feature=args.feature, categories=args.category, as_of=on)
-    prices = route_costs(c.decider, args.feature, args.category, on)
-    allowed_prices = [prices[o.route] for o in options if o.allowed and o.route in prices]
-    cheapest = min(allowed_prices, key=lambda p: p.monthly_cost).route if allowed_prices else None
+    choice = choose_routes(c.decider, args.feature, args.category, on)
+    options, prices, cheapest = choice.options, choice.prices, choice.cheapest
     if args.json:
         print(json.dumps({"feature": args.feature, "categories": args.category, "as_of": on.isoformat(),
                           "cheapest_allowed": cheapest, "routes": [{
@@ -422,6 +420,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--within", type=int, default=60, help="days to look ahead (default 60)")
     sub.add_argument("--as-of", default="today", help="evaluation date (YYYY-MM-DD or today+Nd)")
     sub.add_argument("--json", action="store_true", help="machine-readable output")
+    from compliance.service.commands import register as add_service_commands
+
+    add_service_commands(add, _Parser)
     return parser
 
 

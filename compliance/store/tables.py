@@ -378,3 +378,23 @@ class ScanFindingRow(SQLModel, table=True):
 EDITABLE_TABLES = (
     ProviderRow, RouteRow, CategoryRow, FeatureRow, CostSegmentRow, ProjectionRow, PriceOverrideRow,
 )
+
+
+class DecisionLogRow(SQLModel, table=True):
+    """One decision the service answered (opt-in, `serve --decision-log`). Append-only; no foreign
+    keys, so the log outlives the features and routes it names. `residency` is the route's at the time."""
+
+    __tablename__ = "decision_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=sa.DateTime(timezone=True), index=True)
+    caller: str = Field(max_length=200)
+    feature: str = Field(max_length=ID_LEN)
+    category: str = Field(max_length=ID_LEN, index=True)
+    route: str = Field(max_length=ID_LEN)
+    residency: str = Field(max_length=20)
+    as_of: date
+    decision: str = Field(max_length=5)
+    rules: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    policy_digest: str = Field(max_length=64)
+    store_head: str = Field(max_length=64)

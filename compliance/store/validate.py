@@ -36,9 +36,14 @@ ITEM_MODELS: dict[str, type[BaseModel]] = {
 ITEM_KEY = {"categories": "key"}
 
 
+def closest_ids(word: str, known: Iterable[str]) -> list[str]:
+    """The known ids closest to an unknown one (at most three, best first)."""
+    return difflib.get_close_matches(word, list(known), n=3, cutoff=0.6)
+
+
 def closest(word: str, known: Iterable[str]) -> str:
     """A hint naming the closest known ids, for messages about unknown ones."""
-    matches = difflib.get_close_matches(word, list(known), n=3, cutoff=0.6)
+    matches = closest_ids(word, known)
     return f" (closest: {', '.join(matches)})" if matches else ""
 
 

@@ -1,0 +1,1 @@
+"""The decision service: the guard over HTTP (python -m compliance serve)."""
