@@ -42,7 +42,7 @@ def test_service_sees_a_store_edit_within_the_bound(store: Store, tmp_path: Path
         assert before["decision"] == "allow"
         block_route(store, EMAIL["route"])
         edited = time.monotonic()
-        waited, after = first_change(lambda: service.post("/v1/decide", EMAIL)[1], before["store_head"],
+        _, after = first_change(lambda: service.post("/v1/decide", EMAIL)[1], before["store_head"],
                                      "store_head", limit=BOUND * 10)
         assert after["decision"] == "deny" and "route-must-be-approved" in after["rules"]
         assert after["store_head"] != before["store_head"]
