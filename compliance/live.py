@@ -86,18 +86,14 @@ class Health:
 
 
 def read_store(store: Store) -> tuple[d.DataSet, str]:
-    """The store's contents and the audit head they belong to, read in one session.
-
-    The head is read first: should a write land in between, the contents are newer than the
-    head says, and the next check sees a new head and reads again (never older than stated).
-    """
-    with store.session() as session:
+    """The store's contents and the audit head they belong to, from one snapshot (one read transaction)."""
+    with store.snapshot() as session:
         head = last_hash(session)
         return read_dataset(session), head
 
 
 def read_store_head(store: Store) -> str:
-    with store.session() as session:
+    with store.snapshot() as session:
         return last_hash(session)
 
 
