@@ -2,7 +2,7 @@
 
 Writes are batched by a background thread (a few per second), so logging costs the request
 path only a queue append; `close()` flushes what is left. The table is append-only in the
-database itself (migration 0003). It answers "which decisions allowed user.health_and_medical
+database itself (migration 0004). It answers "which decisions allowed user.health_and_medical
 on a route outside the EU between two dates?" with `query(...)` and `decisions query` in the CLI.
 """
 

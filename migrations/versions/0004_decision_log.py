@@ -1,7 +1,7 @@
 """decision log: the service's answers, append-only
 
-Revision ID: 0003_decision_log
-Revises: 0002
+Revision ID: 0004_decision_log
+Revises: 0003_scan
 Create Date: 2026-12-01
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-revision = "0003_decision_log"
-down_revision = "0002"
+revision = "0004_decision_log"
+down_revision = "0003_scan"
 branch_labels = None
 depends_on = None
 
