@@ -186,11 +186,18 @@ class Matcher:
         self.owners = CodeOwners(self.dataset.features)
         self.flows = {f.id: {flow.route for flow in f.flows} for f in self.dataset.features}
         self.routes = {r.id: r for r in self.dataset.routes}
+        self._resolved: dict[CallFacts, Resolution] = {}  # many calls share their facts: resolve each once
+
+    def resolve(self, query: CallFacts) -> Resolution:
+        found = self._resolved.get(query)
+        if found is None:
+            found = self._resolved[query] = resolve(query, self.dataset.routes, describe=False)
+        return found
 
     def finding(self, file: str, call: dict[str, Any], ordinal: int) -> Finding:
         facts = call["facts"]
         query = CallFacts(**{name: _known(facts.get(name)) for name in (*ROUTE_FACTS, "host")})
-        resolution = resolve(query, self.dataset.routes, describe=False)
+        resolution = self.resolve(query)
         shown = {name: _shown(facts.get(name)) for name in ROUTE_FACTS}
         on = f" on {call['client']}" if call["client"] != call["callee"] else ""
         reasons = [f"{call['callee']}{on}" + (" (the model object is made here and used "

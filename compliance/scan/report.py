@@ -56,8 +56,8 @@ def render_table(report: Report) -> str:
         rows = []
         for f in group:
             route = f.route or (" | ".join(f.candidates) + " ?" if f.candidates else "-")
-            rows.append([where(f), f.function, f.callee or "-", f.feature or "-", route,
-                         _value(f.region), _value(f.model), _main_reason(f)])
+            facts = ["-", "-"] if f.status == "unparsed" else [_value(f.region), _value(f.model)]
+            rows.append([where(f), f.function, f.callee or "-", f.feature or "-", route, *facts, _main_reason(f)])
         out.append(table(["where", "function", "call", "feature", "route", "region", "model", "why"], rows,
                          max_width=60))
     if report.failed:
