@@ -21,15 +21,15 @@ from compliance.config import Settings, load_settings
 from compliance.costs.prices import genai_prices_version
 from compliance.costs.tables import DEFAULT_TARGET_MARGIN
 from compliance.dates import parse_day
+from compliance.loading import EMPTY_KINDS, change_lines, check_load_folder, record_count, validate_folder
 from compliance.policy.decide import Decision
-from compliance.policy.language import Vocabulary, read_policy_dir
 from compliance.policy.matrix import Matrix, write_csv
 from compliance.policy.testing import run_policy_tests
 from compliance.problems import ComplianceError, InvalidInput, NotFound
 from compliance.scan import command as scan_command
-from compliance.store import Store, default_actor
+from compliance.store import LoadReport, Store, default_actor
 from compliance.store.audit import list_events, verify_chain
-from compliance.store.validate import closest, declared_ids, read_data_dir
+from compliance.store.validate import closest
 from compliance.textout import money, percent, progress, table
 
 EXIT_OK, EXIT_DENY, EXIT_INVALID = 0, 1, 2
@@ -64,15 +64,37 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_load(args: argparse.Namespace) -> int:
     settings = _settings(args)
     directory = Path(args.dir) if args.dir else settings.data_dir
-    progress(f"validating {directory}")
-    _, problems, _ = read_data_dir(directory)  # validate before touching the store
-    if problems:
-        raise InvalidInput(problems)
+    progress(f"validating {directory} with the policies in {settings.policy_dir}")
+    dataset = check_load_folder(directory, settings.policy_dir, args.allow_empty or ())  # before touching the store
     store = Store.open(settings, seed=False)
+    actor = _actor(args)
+    plan = store.load_dataset(dataset, actor=actor, dry_run=True)
+    if args.dry_run:
+        print(f"dry run of loading {directory}; nothing was changed:")
+        print("\n".join(change_lines(plan)))
+        if plan.reordered:
+            print(f"  new order of {', '.join(plan.reordered)}")
+        return EXIT_OK
+    confirm_deletions(store, plan, yes=args.yes)
     progress("writing the changes and their audit events in one transaction")
-    report = store.load(directory, actor=_actor(args), reason=args.reason)
+    report = store.load_dataset(dataset, actor=actor, reason=args.reason or f"load {directory}")
     print(f"loaded {directory}: {report.summary()}")
     return EXIT_OK
+
+
+def confirm_deletions(store: Store, plan: LoadReport, *, yes: bool) -> None:
+    """A load that deletes more records than it keeps needs --yes, or a yes on a terminal."""
+    deleted = sum(plan.deleted.values())
+    kept = record_count(store.read()) - deleted
+    if yes or deleted <= kept:
+        return
+    what = ", ".join(f"{n} {kind}" for kind, n in plan.deleted.items())
+    if not sys.stdin.isatty():
+        raise ComplianceError(f"this load would delete {deleted} records ({what}) and keep {kept}; nothing was "
+                              "changed. Check with --dry-run, then run again with --yes to confirm")
+    answer = input(f"This load deletes {deleted} records ({what}) and keeps {kept}. Continue? [y/N] ")
+    if answer.strip().lower() not in ("y", "yes"):
+        raise ComplianceError("load not confirmed; nothing was changed")
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -84,11 +106,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    _, problems, docs = read_data_dir(settings.data_dir)
-    ids = declared_ids(docs)  # policies are checked against the ids the data declares, valid or not
-    policies, policy_problems = read_policy_dir(settings.policy_dir, Vocabulary(
-        features=ids["features"], routes=ids["routes"], categories=ids["categories"], providers=ids["providers"]))
-    problems += policy_problems
+    check = validate_folder(settings.data_dir, settings.policy_dir)
+    problems, policies = check.problems, check.policies
     if problems or policies is None:
         raise InvalidInput(problems)
     print(f"{settings.data_dir}: valid; {settings.policy_dir}: {len(policies.rules)} rules, "
@@ -368,6 +387,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = add("load", cmd_load, "replace the store's contents with a folder's YAML, in one audited transaction")
     sub.add_argument("dir", nargs="?", help="data folder (default: the configured data folder)")
     sub.add_argument("--reason", help="why, recorded in the audit log")
+    sub.add_argument("--dry-run", action="store_true", help="print what would be added, changed and deleted; "
+                     "change nothing")
+    sub.add_argument("--allow-empty", action="append", metavar="KIND", choices=list(EMPTY_KINDS),
+                     help="a missing or empty file of this kind means the store should hold none (repeatable: "
+                     f"{', '.join(EMPTY_KINDS)})")
+    sub.add_argument("--yes", action="store_true", help="confirm a load that deletes more records than it keeps")
     sub = add("export", cmd_export, "write the store as YAML that load reads back unchanged")
     sub.add_argument("dir", help="folder to write")
     add("validate", cmd_validate, "validate data and policies; list every problem with file and line")

@@ -93,9 +93,22 @@ class Store:
 
     def load(self, directory: Path, *, actor: Actor, reason: str | None = None) -> LoadReport:
         """Validate all of `directory`, then replace the store's contents in one transaction."""
-        dataset = self.validate_dir(directory)
-        with self.session() as session:
-            return replace_dataset(session, dataset, actor=actor, reason=reason or f"load {directory}")
+        return self.load_dataset(self.validate_dir(directory), actor=actor, reason=reason or f"load {directory}")
+
+    def load_dataset(self, dataset: documents.DataSet, *, actor: Actor, reason: str | None = None,
+                     dry_run: bool = False) -> LoadReport:
+        """Replace the store's contents with a validated data set; `dry_run` reports and rolls back."""
+        if not dry_run:
+            with self.session() as session:
+                return replace_dataset(session, dataset, actor=actor, reason=reason)
+        try:
+            with Session(self.engine) as session:
+                try:
+                    return replace_dataset(session, dataset, actor=actor, reason=reason)
+                finally:
+                    session.rollback()
+        except sa.exc.OperationalError as exc:
+            raise StoreUnavailable(f"the store at {self.engine.url!r} cannot be used: {exc.orig}") from exc
 
     def export(self, directory: Path) -> list[Path]:
         return write_dataset(self.read(), directory)

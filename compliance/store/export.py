@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import enum
+import os
+import shutil
+import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from compliance.problems import ComplianceError
 from compliance.store import documents as d
 
 HEADER = (
@@ -59,12 +63,33 @@ def dataset_files(dataset: d.DataSet) -> dict[str, dict[str, Any]]:
 
 
 def write_dataset(dataset: d.DataSet, directory: Path, *, today: date | None = None) -> list[Path]:
-    directory.mkdir(parents=True, exist_ok=True)
-    written = []
+    """Write every file into a temporary folder beside `directory`, then move them into place.
+
+    A new folder is renamed into place whole; into an existing folder each finished file replaces
+    its old version with an atomic rename. A failed export (a full disk) leaves no partial folder
+    and no half-written file that a later load would take as the truth.
+    """
     header = HEADER.format(today=(today or date.today()).isoformat())
-    for name, content in dataset_files(dataset).items():
-        path = directory / name
-        body = yaml.safe_dump(content, sort_keys=False, allow_unicode=True, width=110)
-        path.write_text(header + body, encoding="utf-8")
-        written.append(path)
-    return written
+    bodies = {name: header + yaml.safe_dump(content, sort_keys=False, allow_unicode=True, width=110)
+              for name, content in dataset_files(dataset).items()}
+    if directory.exists() and not directory.is_dir():
+        raise ComplianceError(f"cannot export to {directory}: it is not a folder")
+    parent = directory.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(prefix=f".{directory.name}.export-", dir=parent))
+    except OSError as exc:
+        raise ComplianceError(f"cannot export to {directory}: {exc.strerror or exc}; nothing was written") from exc
+    try:
+        for name, body in bodies.items():
+            (scratch / name).write_text(body, encoding="utf-8")
+        if not directory.exists():
+            scratch.rename(directory)
+        else:
+            for name in bodies:
+                os.replace(scratch / name, directory / name)
+    except OSError as exc:
+        raise ComplianceError(f"cannot export to {directory}: {exc.strerror or exc}; nothing was written") from exc
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return [directory / name for name in bodies]

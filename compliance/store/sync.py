@@ -81,6 +81,7 @@ class LoadReport:
     created: dict[str, int] = field(default_factory=dict)
     updated: dict[str, int] = field(default_factory=dict)
     deleted: dict[str, int] = field(default_factory=dict)
+    reordered: list[str] = field(default_factory=list)
     events: int = 0
 
     def bump(self, counter: dict[str, int], entity: str) -> None:
@@ -90,7 +91,8 @@ class LoadReport:
         def fmt(counter: dict[str, int]) -> str:
             return ", ".join(f"{n} {entity}" for entity, n in counter.items()) or "nothing"
 
-        return (f"created {fmt(self.created)}; updated {fmt(self.updated)}; deleted {fmt(self.deleted)}; "
+        order = f"; reordered {', '.join(self.reordered)}" if self.reordered else ""
+        return (f"created {fmt(self.created)}; updated {fmt(self.updated)}; deleted {fmt(self.deleted)}{order}; "
                 f"{self.events} audit events")
 
 
@@ -179,6 +181,7 @@ def replace_dataset(session: Session, new: d.DataSet, *, actor: Actor, reason: s
             trail.record(action=action, entity=kind.entity, entity_id=key,
                          changes=field_changes(_dump(previous) if previous else None, _dump(doc)))
         if kind.entity in reordered:
+            report.reordered.append(kind.entity)
             trail.record(action="reorder", entity=kind.entity, entity_id="*", changes=reordered[kind.entity])
 
     for kind in reversed(KINDS):
