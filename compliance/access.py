@@ -78,25 +78,43 @@ class RoleMap:
     default: Role = Role.viewer
 
     def role_for(self, identity: str) -> Role:
-        key = identity.strip().lower()
+        key = normalise_actor(identity)
         if key in self.users:
             return self.users[key]
         domain = key.rsplit("@", 1)[1] if "@" in key else None
         return self.domains.get(domain, self.default) if domain else self.default
 
     def actor(self, identity: str) -> Actor:
-        return Actor(identity, self.role_for(identity))
+        return Actor(normalise_actor(identity), self.role_for(identity))
+
+
+def normalise_actor(identity: str) -> str:
+    """The form names are looked up and recorded in: no surrounding space, case folded."""
+    return identity.strip().casefold()
+
+
+DEFAULT_ROLES_FILE = PROJECT_ROOT / "roles.yaml"
 
 
 def roles_file() -> Path:
-    return Path(os.environ.get("COMPLIANCE_ROLES_FILE") or PROJECT_ROOT / "roles.yaml")
+    return Path(os.environ.get("COMPLIANCE_ROLES_FILE") or DEFAULT_ROLES_FILE)
 
 
 def load_role_map(path: Path | None = None) -> RoleMap | None:
-    """The role mapping, or None when there is none (local mode: a single local administrator)."""
+    """The role mapping, or None in local mode (no COMPLIANCE_ROLES_FILE and no default roles.yaml).
+
+    A roles file that was configured but is missing is an error, never local mode (which is admin):
+    a typo in the path must not hand out administrator rights.
+    """
+    configured = path is not None or bool(os.environ.get("COMPLIANCE_ROLES_FILE"))
     path = path or roles_file()
-    if not path.exists():
-        return None
+    if not path.exists() and not path.is_symlink():
+        if not configured:
+            return None
+        raise InvalidInput([Problem(str(path), None, "", "roles file does not exist (set by "
+                                    "COMPLIANCE_ROLES_FILE); fix the path, or unset it for local mode")])
+    if not path.is_file():
+        raise InvalidInput([Problem(str(path), None, "", "roles file is not a readable file")])
     doc, problems = read_yaml(path, str(path))
     if doc is None:
         raise InvalidInput(problems)
@@ -123,7 +141,7 @@ def load_role_map(path: Path | None = None) -> RoleMap | None:
             problems.append(Problem(doc.file, doc.line_of((section,)), section, "must be a mapping of name: role"))
             continue
         for name, value in entries.items():
-            mapped[section][str(name).lower()] = role(value, (section, name), f"{section}.{name}")
+            mapped[section][normalise_actor(str(name))] = role(value, (section, name), f"{section}.{name}")
     default = role(data.get("default", "viewer"), ("default",), "default")
     if problems:
         raise InvalidInput(problems)
@@ -132,6 +150,8 @@ def load_role_map(path: Path | None = None) -> RoleMap | None:
 
 def cli_actor(name: str | None, default_name: str) -> Actor:
     """The CLI's actor: --actor or the OS user, with the role from the mapping (admin in local mode)."""
-    identity = name or default_name
+    identity = normalise_actor(name if name is not None else default_name)
+    if not identity:
+        raise ComplianceError("--actor is empty; give a name or an email")
     mapping = load_role_map()
     return Actor(identity, Role.admin) if mapping is None else mapping.actor(identity)

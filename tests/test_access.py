@@ -93,8 +93,9 @@ def test_bad_role_file_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_cli_actor_takes_its_role_from_the_mapping(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("COMPLIANCE_ROLES_FILE", str(tmp_path / "missing.yaml"))
-    assert cli_actor(None, "root").role is Role.admin  # local mode
+    monkeypatch.delenv("COMPLIANCE_ROLES_FILE", raising=False)
+    monkeypatch.setattr("compliance.access.DEFAULT_ROLES_FILE", tmp_path / "missing.yaml")
+    assert cli_actor(None, "root").role is Role.admin  # local mode: no roles file configured or at the default
     path = tmp_path / "roles.yaml"
     path.write_text("users:\n  platform@northwind.example: engineer\n")
     monkeypatch.setenv("COMPLIANCE_ROLES_FILE", str(path))
@@ -106,7 +107,8 @@ def test_cli_load_by_a_viewer_is_refused(tmp_path: Path, data_dir: Path, monkeyp
                                          capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("COMPLIANCE_DATABASE_URL", f"sqlite:///{tmp_path / 'r.db'}")
     monkeypatch.setenv("COMPLIANCE_DATA_DIR", str(data_dir))
-    monkeypatch.setenv("COMPLIANCE_ROLES_FILE", str(tmp_path / "none.yaml"))
+    monkeypatch.delenv("COMPLIANCE_ROLES_FILE", raising=False)
+    monkeypatch.setattr("compliance.access.DEFAULT_ROLES_FILE", tmp_path / "none.yaml")
     assert main(["init"]) == 0
     (tmp_path / "roles.yaml").write_text("default: viewer\n")
     monkeypatch.setenv("COMPLIANCE_ROLES_FILE", str(tmp_path / "roles.yaml"))

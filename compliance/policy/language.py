@@ -72,10 +72,12 @@ def digest_of(files: Iterable[Path]) -> str:
 class _FileReader:
     """Validates one policy file, collecting problems with their lines."""
 
-    def __init__(self, doc: YamlDocument, vocabulary: Vocabulary, problems: list[Problem]):
+    def __init__(self, doc: YamlDocument, vocabulary: Vocabulary, problems: list[Problem], *,
+                 today: date | None = None):
         self.doc = doc
         self.vocab = vocabulary
         self.problems = problems
+        self.today = today or date.today()
 
     def report(self, path: PathKey, field_name: str, message: str) -> None:
         self.problems.append(Problem(self.doc.file, self.doc.line_of(path), field_name, message))
@@ -335,7 +337,7 @@ class _FileReader:
                         ok = False
             lists[key] = values
         approved_by = need("approved_by", lambda v: isinstance(v, str) and v.strip(), "must name who approved it")
-        granted = raw.get("granted_on")  # optional: without it the exception runs until expires_on
+        granted = raw.get("granted_on")  # optional: without it the 365 days count from the validation date
         if granted is not None and not isinstance(granted, date):
             self.report((*path, "granted_on"), f"{label}.granted_on", "must be a date (YYYY-MM-DD)")
             ok = False
@@ -354,6 +356,11 @@ class _FileReader:
                 self.report((*path, "expires_on"), f"{label}.expires_on",
                             f"runs {(expires - granted).days} days; exceptions may run at most {MAX_EXCEPTION_DAYS}")
                 ok = False
+        elif granted is None and isinstance(expires, date) and (expires - self.today).days > MAX_EXCEPTION_DAYS:
+            self.report((*path, "expires_on"), f"{label}.expires_on",
+                        f"has no granted_on, so its {MAX_EXCEPTION_DAYS} days count from today ({self.today}): it "
+                        f"would run {(expires - self.today).days} days; give granted_on or an earlier expires_on")
+            ok = False
         if not ok:
             return None, {}
         return PolicyException(
@@ -371,8 +378,12 @@ class _Invalid:
 _INVALID = _Invalid()
 
 
-def read_policy_dir(directory: Path, vocabulary: Vocabulary) -> tuple[PolicySet | None, list[Problem]]:
-    """Parse and validate every policy file; the set is returned only when there is no problem."""
+def read_policy_dir(directory: Path, vocabulary: Vocabulary, *,
+                    today: date | None = None) -> tuple[PolicySet | None, list[Problem]]:
+    """Parse and validate every policy file; the set is returned only when there is no problem.
+
+    `today` (default: the system date) is where the 365 days of an exception without granted_on start.
+    """
     if not directory.is_dir():
         return None, [Problem(display_path(directory), None, "", "policy folder not found")]
     files = policy_files(directory)
@@ -383,13 +394,13 @@ def read_policy_dir(directory: Path, vocabulary: Vocabulary) -> tuple[PolicySet 
         problems += found
         if doc is not None:
             docs.append(doc)
-    policy_set, more = build_policy_set(docs, vocabulary, digest=digest_of(files))
+    policy_set, more = build_policy_set(docs, vocabulary, digest=digest_of(files), today=today)
     problems += more
     return (None, problems) if problems else (policy_set, [])
 
 
-def build_policy_set(docs: list[YamlDocument], vocabulary: Vocabulary, *,
-                     digest: str = "") -> tuple[PolicySet | None, list[Problem]]:
+def build_policy_set(docs: list[YamlDocument], vocabulary: Vocabulary, *, digest: str = "",
+                     today: date | None = None) -> tuple[PolicySet | None, list[Problem]]:
     """Validate parsed policy documents (in policy-set order) into one policy set."""
     problems: list[Problem] = []
     policy_set = PolicySet(digest=digest, files=[doc.file for doc in docs])
@@ -400,7 +411,7 @@ def build_policy_set(docs: list[YamlDocument], vocabulary: Vocabulary, *,
         if doc.data is None:
             continue
         stem = Path(doc.file).stem
-        reader = _FileReader(doc, vocabulary, problems)
+        reader = _FileReader(doc, vocabulary, problems, today=today)
         if not isinstance(doc.data, dict):
             reader.report((), "", "a policy file is a mapping with policy, description, rules, exceptions")
             continue
