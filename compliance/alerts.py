@@ -4,9 +4,10 @@ overdue reviews and stale route facts."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from compliance.dates import in_evaluation_range, shift
 from compliance.policy.flows import evaluate_flows
 from compliance.store import documents as d
 from compliance.store.derived import FRESHNESS_DAYS, route_stale
@@ -107,7 +108,7 @@ def _day_after(day: date | None, on: date) -> date | None:
     """When an end date takes effect: the day after it, if that is still ahead."""
     if day is None or day < on:
         return None
-    return day + timedelta(days=1)
+    return shift(day, 1)
 
 
 def route_alerts(route: d.Route, on: date, within: int = 60, window_days: int = FRESHNESS_DAYS) -> list[Alert]:
@@ -115,7 +116,7 @@ def route_alerts(route: d.Route, on: date, within: int = 60, window_days: int = 
         return []
     if not route_stale(route.last_verified_on, on, window_days):
         assert route.last_verified_on is not None
-        stale_on = route.last_verified_on + timedelta(days=window_days + 1)
+        stale_on = shift(route.last_verified_on, window_days + 1)
         days = (stale_on - on).days
         if days > within:
             return []
@@ -123,11 +124,11 @@ def route_alerts(route: d.Route, on: date, within: int = 60, window_days: int = 
                       f"({_when(days)}); re-verify them", stale_on, days, stale_on)]
     if route.last_verified_on is None:
         return [Alert("stale", "route", route.id, f"facts of route {route.id} were never verified", None, None)]
-    due = route.last_verified_on + timedelta(days=window_days)
+    due = shift(route.last_verified_on, window_days)
     days = (due - on).days
     return [Alert("stale", "route", route.id,
                   f"facts of route {route.id} last verified on {route.last_verified_on}, "
-                  f"stale since {due + timedelta(days=1)}", due, days)]
+                  f"stale since {shift(due, 1)}", due, days)]
 
 
 def store_alerts(dataset: d.DataSet, on: date, within: int = 60, window_days: int = FRESHNESS_DAYS) -> list[Alert]:
@@ -166,10 +167,11 @@ def with_breaks(alerts: list[Alert], decider: Decider) -> list[Alert]:
     exceptions = {e.id: e for e in decider.policies.exceptions}
     result = []
     for alert in alerts:
-        if alert.breaks_on is None:
+        if alert.breaks_on is None or not in_evaluation_range(shift(alert.breaks_on, -1)) \
+                or not in_evaluation_range(alert.breaks_on):
             result.append(alert)
             continue
-        before, after = flows_on(alert.breaks_on - timedelta(days=1)), flows_on(alert.breaks_on)
+        before, after = flows_on(shift(alert.breaks_on, -1)), flows_on(alert.breaks_on)
         broken = []
         for key, flow in after.items():
             if flow.compliant or not before[key].compliant or not _touches(alert, flow, decider, exceptions):

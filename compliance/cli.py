@@ -30,7 +30,7 @@ from compliance.scan import command as scan_command
 from compliance.store import LoadReport, Store, default_actor
 from compliance.store.audit import list_events, verify_chain
 from compliance.store.validate import closest
-from compliance.textout import money, percent, progress, table
+from compliance.textout import SafeStream, money, percent, printable, progress, table
 
 EXIT_OK, EXIT_DENY, EXIT_INVALID = 0, 1, 2
 
@@ -98,7 +98,7 @@ def confirm_deletions(store: Store, plan: LoadReport, *, yes: bool) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    store = Store.open(_settings(args))
+    store = Store.open(_settings(args), create=False)
     written = store.export(Path(args.dir))
     print(f"wrote {', '.join(str(p) for p in written)}")
     return EXIT_OK
@@ -127,7 +127,7 @@ def print_decision(decision: Decision) -> None:
     print(f"{_mark(decision)}  {decision.feature} -> {decision.category} -> {decision.route}  (as of {decision.as_of})")
     print(f"  rules:      {', '.join(decision.rules) or '(none: default deny)'}")
     for reason in decision.reasons:
-        print(f"  reason:     {reason}")
+        print(f"  reason:     {printable(reason)}")
     if decision.waived_by:
         print(f"  waived by:  {', '.join(decision.waived_by)}")
     if decision.unknown_facts:
@@ -231,7 +231,10 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     progress(f"evaluating {cells:,} decisions as of {on}")
     result = Matrix(c.decider).evaluate(on)
     progress(f"writing {cells:,} rows")
-    out = open(args.out, "w", encoding="utf-8", newline="") if args.out else sys.stdout  # noqa: SIM115
+    try:
+        out = open(args.out, "w", encoding="utf-8", newline="") if args.out else sys.stdout  # noqa: SIM115
+    except OSError as exc:
+        raise ComplianceError(f"cannot write {args.out}: {exc.strerror or exc}") from None
     try:
         if args.format == "json":
             json.dump({"as_of": on.isoformat(), "policy_digest": c.policies.digest, "cells": [
@@ -240,9 +243,14 @@ def cmd_matrix(args: argparse.Namespace) -> int:
             out.write("\n")
         else:
             write_csv(result, out)
+    except OSError as exc:  # a full disk, /dev/full
+        raise ComplianceError(f"cannot write {args.out or 'standard output'}: {exc.strerror or exc}") from None
     finally:
         if args.out:
-            out.close()
+            try:
+                out.close()
+            except OSError as exc:
+                raise ComplianceError(f"cannot write {args.out}: {exc.strerror or exc}") from None
     if args.out:
         print(f"wrote {int(result.allowed.size)} decisions ({int(result.allowed.sum())} allowed) to {args.out}")
     return EXIT_OK
@@ -327,8 +335,8 @@ def cmd_costs(args: argparse.Namespace) -> int:
 
 def cmd_alerts(args: argparse.Namespace) -> int:
     on = parse_day(args.as_of)
-    if args.within < 0:
-        raise ComplianceError("--within must be zero or more days")
+    if not 0 <= args.within <= 36_500:
+        raise ComplianceError("--within must be between 0 and 36,500 days")
     c = _compliance(args)
     alerts = store_alerts(c.dataset, on, args.within) + policy_alerts(c.decider, on, args.within)
     alerts = sorted(with_breaks(alerts, c.decider), key=lambda a: a.sort_key)
@@ -350,7 +358,7 @@ def cmd_alerts(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    store = Store.open(_settings(args))
+    store = Store.open(_settings(args), create=False)  # read-only: a mistyped path is an error, not a new store
     with store.snapshot() as session:
         if args.audit_command == "verify":
             report = verify_chain(session)
@@ -366,8 +374,16 @@ def cmd_audit(args: argparse.Namespace) -> int:
     else:
         writer = csv.DictWriter(sys.stdout, fieldnames=list(records[0]) if records else ["id"])
         writer.writeheader()
-        writer.writerows({**r, "changes": json.dumps(r["changes"], ensure_ascii=False)} for r in records)
+        writer.writerows({key: spreadsheet_safe(value) for key, value in
+                          {**r, "changes": json.dumps(r["changes"], ensure_ascii=False)}.items()} for r in records)
     return EXIT_OK
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A CSV cell a spreadsheet will not run as a formula (OWASP: prefix =, +, -, @, tab, CR with ')."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -452,6 +468,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    stdout, stderr = sys.stdout, sys.stderr
+    sys.stderr = SafeStream(stderr)  # type: ignore[assignment]  # messages quote names: never raw controls
+    if stdout.isatty():
+        sys.stdout = SafeStream(stdout)  # type: ignore[assignment]
+    try:
+        return _run(argv)
+    finally:
+        sys.stdout, sys.stderr = stdout, stderr
+
+
+def _run(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args))
@@ -465,6 +492,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except OSError as exc:  # the environment, not a bug: a full disk, a folder that is a file, no permission
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"error: cannot use{where}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_INVALID
     except Exception as exc:  # a bug, not bad input: say so briefly, keep the trace for debugging
         if os.environ.get("COMPLIANCE_DEBUG"):
             traceback.print_exc()

@@ -49,5 +49,5 @@ def display_path(path: Path) -> str:
     """A path as a user would type it: relative to the working directory where possible."""
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
+    except (ValueError, OSError, RuntimeError):  # elsewhere, or a symlink loop (Python 3.11 raises RuntimeError)
         return str(path)

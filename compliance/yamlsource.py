@@ -7,6 +7,8 @@ a clear error instead of exhausting memory.
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,9 +74,13 @@ class _Builder:
     def scalar(self, node: yaml.Node) -> Any:
         try:
             return self.loader.construct_object(node, deep=True)
-        except (ValueError, OverflowError, TypeError) as exc:  # e.g. an integer of 5,000 digits
+        except yaml.YAMLError:
+            raise
+        except Exception as exc:  # a 5,000-digit integer, `!!bool maybe` (KeyError), `!!int ''` (IndexError)...
+            shown = node.value if isinstance(node.value, str) else ""
             raise yaml.constructor.ConstructorError(
-                None, None, f"value cannot be read: {str(exc)[:80]}", node.start_mark
+                None, None, f"value {shown[:40]!r} cannot be read as {node.tag.rsplit(':', 1)[-1]}",
+                node.start_mark,
             ) from exc
 
     def _mapping(self, node: yaml.MappingNode, path: PathKey, depth: int) -> dict[Any, Any]:
@@ -130,14 +136,33 @@ def parse_yaml(text: str, file: str) -> tuple[YamlDocument | None, list[Problem]
         loader.dispose()
 
 
+def read_limited(path: Path, limit: int = MAX_BYTES) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes; OSError (or ValueError) otherwise.
+
+    A FIFO would block a read forever and `/dev/zero` never ends, so only regular files are
+    opened (non-blocking, then checked again on the open descriptor) and never more than
+    `limit` + 1 bytes are read.
+    """
+    if not stat.S_ISREG(path.stat().st_mode):
+        raise ValueError("not a regular file")
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ValueError("not a regular file")
+        raw = handle.read(limit + 1)
+    if len(raw) > limit:
+        raise ValueError(f"file is larger than {limit // 1_048_576} MiB")
+    return raw
+
+
 def read_yaml(path: Path, shown_as: str) -> tuple[YamlDocument | None, list[Problem]]:
     """Read and parse a file, reporting unreadable files as problems."""
     try:
-        if path.stat().st_size > MAX_BYTES:
-            return None, [Problem(shown_as, None, "", f"file is larger than {MAX_BYTES // 1_048_576} MiB")]
-        raw = path.read_bytes()
+        raw = read_limited(path)
+    except ValueError as exc:
+        return None, [Problem(shown_as, None, "", str(exc))]
     except OSError as exc:
-        return None, [Problem(shown_as, None, "", f"cannot read file: {exc.strerror}")]
+        return None, [Problem(shown_as, None, "", f"cannot read file: {exc.strerror or exc}")]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

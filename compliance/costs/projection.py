@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from compliance.costs.usage import flow_costs, segments_by_feature
+from compliance.dates import check_evaluation_day
 from compliance.store import documents as d
 
 OTHER_TIER = "other"
@@ -80,6 +81,7 @@ def cost_by_segment_and_tier(dataset: d.DataSet, on: date) -> dict[str, dict[str
 def projection_frame(dataset: d.DataSet, on: date, *, scenario: str | None = None,
                      segment: str | None = None) -> pd.DataFrame:
     """Long table: one row per segment, scenario and month."""
+    check_evaluation_day(on)
     projection = dataset.costs.projection
     scenarios = [scenario] if scenario else list(projection.scenarios)
     costs = cost_by_segment_and_tier(dataset, on)

@@ -8,12 +8,14 @@ import pandas as pd
 
 from compliance.costs.prices import PriceNotFound
 from compliance.costs.usage import FlowCost, active_users, flow_costs, segments_by_feature
+from compliance.dates import check_evaluation_day
 from compliance.store import documents as d
 
 DEFAULT_TARGET_MARGIN = 0.6
 
 
 def _checked(dataset: d.DataSet, on: date, strict: bool) -> list[FlowCost]:
+    check_evaluation_day(on)
     flows = flow_costs(dataset, on)
     errors = [f.error for f in flows if f.error]
     if strict and errors:

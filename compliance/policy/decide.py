@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NamedTuple
 
+from compliance.dates import check_evaluation_day
 from compliance.policy.evaluate import FALSE, TRUE, UNKNOWN, MaskTester, compile_masks, explain, leaf_test
 from compliance.policy.facts import SUBJECT_OF, category_facts, feature_facts, route_facts
 from compliance.policy.model import Leaf, PolicyException, PolicySet, Rule, show
@@ -231,6 +232,7 @@ class Decider:
 
     # --- the decision ------------------------------------------------------------------------
     def decide(self, feature: str, category: str, route: str, on: date) -> Decision:
+        check_evaluation_day(on)
         f, c, r = self._feature(feature), self._category(category), self._route(route, on)
         true, maybe = f.true | c.true | r.true, f.maybe | c.maybe | r.maybe
         in_scope = f.scope & c.scope & r.scope

@@ -7,10 +7,11 @@ never silently widen an allow or narrow a deny.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from compliance.policy.model import Leaf, Node, PolicyException, PolicySet, Rela
 from compliance.problems import Problem, display_path
 from compliance.store import documents as d
 from compliance.store.validate import closest
-from compliance.yamlsource import PathKey, YamlDocument, read_yaml
+from compliance.yamlsource import PathKey, YamlDocument, read_limited, read_yaml
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 RELATIVE_RE = re.compile(r"^today(?:([+-])(\d{1,5})d)?$")
@@ -57,15 +58,23 @@ class Vocabulary:
 
 
 def policy_files(directory: Path) -> list[Path]:
-    """Every *.yaml directly in the folder, by name (policy-set order)."""
-    return sorted(p for p in directory.glob("*.y*ml") if p.is_file())
+    """Every *.yaml directly in the folder, by name (policy-set order).
+
+    Everything named like a policy file is listed, so a folder, a FIFO, a device or a broken link
+    is reported by the reader ("not a regular file") instead of being skipped silently.
+    """
+    return sorted(directory.glob("*.y*ml"))
 
 
 def digest_of(files: Iterable[Path]) -> str:
     """A hash of the policy files' names and bytes: the version a decision came from."""
     h = hashlib.sha256()
     for path in files:
-        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+        try:
+            body = read_limited(path)
+        except (OSError, ValueError):  # unreadable: reported as a problem by the reader
+            body = b""
+        h.update(path.name.encode() + b"\0" + body + b"\0")
     return h.hexdigest()
 
 
@@ -270,8 +279,13 @@ class _FileReader:
             return value if isinstance(value, bool) else bad("true or false")
         if kind == "int":
             ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if ok and not math.isfinite(value):
+                self.report(path, field_name, f"{fact} is a number; {value!r} is not a finite number")
+                return _INVALID
             return value if ok else bad("a number")
         if kind == "date":
+            if isinstance(value, datetime):  # `2026-10-01 10:00:00`: a date with a time cannot be compared
+                return bad("a date without a time (YYYY-MM-DD)")
             if isinstance(value, date):
                 return value
             if isinstance(value, str):
@@ -338,11 +352,12 @@ class _FileReader:
             lists[key] = values
         approved_by = need("approved_by", lambda v: isinstance(v, str) and v.strip(), "must name who approved it")
         granted = raw.get("granted_on")  # optional: without it the 365 days count from the validation date
-        if granted is not None and not isinstance(granted, date):
+        if granted is not None and (not isinstance(granted, date) or isinstance(granted, datetime)):
             self.report((*path, "granted_on"), f"{label}.granted_on", "must be a date (YYYY-MM-DD)")
             ok = False
             granted = None
-        expires = need("expires_on", lambda v: isinstance(v, date), "must be a date (YYYY-MM-DD)")
+        expires = need("expires_on", lambda v: isinstance(v, date) and not isinstance(v, datetime),
+                       "must be a date (YYYY-MM-DD) without a time")
         for key in ("ticket", "justification"):
             if raw.get(key) is not None and not isinstance(raw.get(key), str):
                 self.report((*path, key), f"{label}.{key}", "must be text")

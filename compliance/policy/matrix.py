@@ -16,6 +16,7 @@ from typing import TextIO
 
 import numpy as np
 
+from compliance.dates import check_evaluation_day
 from compliance.policy.decide import Decider
 from compliance.policy.evaluate import TRUE, leaf_test
 from compliance.policy.facts import SUBJECT_OF, route_facts
@@ -136,8 +137,8 @@ class Matrix:
         shape = (len(self.features), len(self.categories), len(route_idx))
         denied = np.zeros(shape, dtype=bool)
         allowed_any = np.zeros(shape, dtype=bool)
-        deciding = np.full(shape, -1, dtype=np.int16)
-        first_allow = np.full(shape, -1, dtype=np.int16)
+        deciding = np.full(shape, -1, dtype=np.int32)
+        first_allow = np.full(shape, -1, dtype=np.int32)
         cat_pos = {c: i for i, c in enumerate(self.categories)}
         route_pos = {r: i for i, r in enumerate(route_ids)}
         feature_pos = {f: i for i, f in enumerate(self.features)}
@@ -177,6 +178,7 @@ class Matrix:
 
     def evaluate(self, on: date) -> MatrixResult:
         """The whole matrix for `on`."""
+        check_evaluation_day(on)
         allowed, deciding = self._evaluate(list(range(len(self.routes))), on)
         self.result = MatrixResult(on, self.features, self.categories, self.routes, allowed, deciding,
                                    [c.rule.id for c in self.decider.rules])

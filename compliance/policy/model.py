@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
+
+from compliance.dates import shift
 
 
 @dataclass(frozen=True)
@@ -15,7 +17,7 @@ class RelativeDay:
     days: int
 
     def on(self, today: date) -> date:
-        return today + timedelta(days=self.days)
+        return shift(today, self.days)
 
     def __str__(self) -> str:
         if self.days == 0:

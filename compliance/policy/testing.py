@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from compliance.dates import EVALUATION_RANGE, in_evaluation_range
 from compliance.policy.decide import Decider, Decision
 from compliance.policy.language import Vocabulary, read_policy_dir
 from compliance.problems import Problem, display_path
@@ -116,8 +117,10 @@ def _run_case(file: str, line: int | None, index: int, case: Any, decider: Decid
         report.problems.append(Problem(file, line, name, what))
         return None
     as_of = case.get("as_of", date.today())
-    if not isinstance(as_of, date):
-        report.problems.append(Problem(file, line, name, "as_of must be a date"))
+    if not isinstance(as_of, date) or isinstance(as_of, datetime) or not in_evaluation_range(as_of):
+        first, last = EVALUATION_RANGE
+        report.problems.append(Problem(file, line, name, f"as_of must be a date (YYYY-MM-DD, without a time) "
+                                                         f"from {first} to {last}"))
         return None
     try:
         decision = decider.decide(str(case["feature"]), str(case["category"]), str(case["route"]), as_of)

@@ -17,7 +17,14 @@ from compliance.config import Settings, load_settings
 from compliance.problems import ComplianceError, Conflict, InvalidInput
 from compliance.store import documents, tables
 from compliance.store.convert import read_dataset
-from compliance.store.db import StoreUnavailable, create_store_engine, read_snapshot, session_scope, upgrade
+from compliance.store.db import (
+    StoreUnavailable,
+    create_store_engine,
+    read_snapshot,
+    require_existing_store,
+    session_scope,
+    upgrade,
+)
 from compliance.store.export import write_dataset
 from compliance.store.sync import LoadReport, replace_dataset
 from compliance.store.validate import read_data_dir
@@ -42,10 +49,16 @@ class Store:
         self.seeded = False
 
     @classmethod
-    def open(cls, settings: Settings | None = None, *, seed: bool = True) -> Store:
-        """Open the store, creating or upgrading its schema; fill a new store from the data folder."""
+    def open(cls, settings: Settings | None = None, *, seed: bool = True, create: bool = True) -> Store:
+        """Open the store, creating or upgrading its schema; fill a new store from the data folder.
+
+        With `create=False` (read-only commands such as `audit verify`) a store that does not
+        exist is an error: a mistyped path must not become a new, freshly seeded, "intact" store.
+        """
         settings = settings or load_settings()
-        store = cls(create_store_engine(settings.database_url), settings)
+        store = cls(create_store_engine(settings.database_url, create=create), settings)
+        if not create:
+            require_existing_store(store.engine)
         created = upgrade(store.engine)
         if created and seed and settings.data_dir.is_dir():
             store.load(settings.data_dir, actor=SYSTEM, reason="first start: example data loaded")
@@ -64,6 +77,8 @@ class Store:
             raise ComplianceError(f"the store refused the change: {exc.orig}") from exc
         except sa.exc.OperationalError as exc:
             raise StoreUnavailable(f"the store at {self.engine.url!r} cannot be used: {exc.orig}") from exc
+        except sa.exc.DatabaseError as exc:  # never the SQL and its parameters: they may hold anything
+            raise ComplianceError(f"the store refused the change: {str(exc.orig).splitlines()[0]}") from exc
 
     @contextmanager
     def snapshot(self) -> Iterator[Session]:

@@ -18,6 +18,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from compliance.access import Actor
+from compliance.problems import ComplianceError
+from compliance.store.limits import ACTOR_LEN, REASON_LEN, text_problem
 from compliance.store.tables import AuditEventRow
 
 GENESIS = "0" * 64
@@ -71,6 +73,10 @@ class AuditTrail:
     """Appends events for one transaction, keeping the chain head in memory."""
 
     def __init__(self, session: Session, *, actor: Actor, reason: str | None = None):
+        for what, value, limit in (("actor", actor.name, ACTOR_LEN), ("reason", reason, REASON_LEN)):
+            problem = text_problem(value, limit) if value is not None else None
+            if problem:
+                raise ComplianceError(f"the {what} {problem}; nothing was changed")
         self.session = session
         self.actor = actor.name
         self.reason = reason

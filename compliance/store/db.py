@@ -35,8 +35,24 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_store_engine(url: str) -> Engine:
-    """An engine for any SQLAlchemy URL; SQLite gets foreign keys, WAL and a busy timeout."""
+def _require_sqlite_file(url: str, path: Path) -> None:
+    """Refuse, before connecting (which would create or convert it), a file that holds no SQLite database."""
+    hint = "this command only reads an existing store; `init` creates one"
+    if not path.is_file():
+        raise StoreUnavailable(f"no store at {url!r}: {path} does not exist ({hint})")
+    with path.open("rb") as handle:
+        header = handle.read(16)
+    if not header:
+        raise StoreUnavailable(f"no store at {url!r}: {path} is empty ({hint})")
+    if header != b"SQLite format 3\x00":
+        raise StoreUnavailable(f"cannot open the store at {url!r}: {path} is not a database")
+
+
+def create_store_engine(url: str, *, create: bool = True) -> Engine:
+    """An engine for any SQLAlchemy URL; SQLite gets foreign keys, WAL and a busy timeout.
+
+    With `create=False` a SQLite file that does not exist is an error (connecting would create it).
+    """
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
@@ -44,6 +60,8 @@ def create_store_engine(url: str) -> Engine:
     kwargs: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
+        if database and database != ":memory:" and not create:
+            _require_sqlite_file(url, Path(database))
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
     else:
@@ -74,6 +92,17 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
+def require_existing_store(engine: Engine) -> None:
+    """A StoreUnavailable unless the database already holds a compliance store (any revision)."""
+    try:
+        found = current_revision(engine)
+    except sa.exc.DatabaseError as exc:
+        raise StoreUnavailable(f"cannot open the store at {engine.url!r}: {exc.orig}") from exc
+    if found is None:
+        raise StoreUnavailable(f"no store at {engine.url!r}: the database holds no compliance store (this command "
+                               "only reads an existing store; `init` creates one)")
+
+
 def upgrade(engine: Engine, revision: str = "head") -> bool:
     """Migrate the store to `revision`; return True when it had no schema before."""
     try:
@@ -83,7 +112,7 @@ def upgrade(engine: Engine, revision: str = "head") -> bool:
         logging.getLogger("alembic").setLevel(logging.WARNING)
         with engine.begin() as connection:
             command.upgrade(alembic_config(connection), revision)
-    except sa.exc.OperationalError as exc:
+    except sa.exc.DatabaseError as exc:  # unreachable, or not a database at all ("file is not a database")
         raise StoreUnavailable(f"cannot open the store at {engine.url!r}: {exc.orig}") from exc
     return before is None
 

@@ -7,10 +7,11 @@ them, and the tables are filled from them. Unknown keys are errors; types are st
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated
+import re
+from datetime import date, datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from compliance.store.enums import (
     BaaStatus,
@@ -22,14 +23,39 @@ from compliance.store.enums import (
     SourceStatus,
     TransferMechanism,
 )
+from compliance.store.limits import COUNTRY_LEN, ID_LEN, NAME_LEN, TEXT_LEN
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
 
-Id = Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=100)]
-Text = Annotated[str, StringConstraints(max_length=2000)]
-ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-Day = Annotated[date, Field(strict=False)]
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:  # PostgreSQL cannot store it; SQLite would
+        raise ValueError("must not contain a NUL character")
+    return value
+
+
+def _day(value: Any) -> Any:
+    """A date as YAML writes it (bare or quoted YYYY-MM-DD); never a number (`0` is not 1970-01-01)
+    and never a date with a time."""
+    if isinstance(value, datetime):
+        raise ValueError("must be a date (YYYY-MM-DD) without a time")
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and _ISO_DAY.match(value):
+        return value
+    raise ValueError("must be a date (YYYY-MM-DD)")
+
+
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+Id = Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=ID_LEN)]
+Text = Annotated[str, StringConstraints(max_length=TEXT_LEN), AfterValidator(_no_nul)]
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=NAME_LEN), AfterValidator(_no_nul)]
+CertificationName = Annotated[str, StringConstraints(min_length=1, max_length=ID_LEN), AfterValidator(_no_nul)]
+Day = Annotated[date, Field(strict=False), BeforeValidator(_day)]
 Fraction = Annotated[float, Field(ge=0, le=1)]
+CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$", max_length=COUNTRY_LEN, to_upper=True)]
 
 
 # Enum fields accept their string values (lax) while everything else stays strict.
@@ -72,21 +98,27 @@ class BaaAgreement(_Agreement):
 
 
 class Certification(_Doc):
-    name: ShortText
+    name: CertificationName
     valid_until: Day | None = None
     evidence: Text | None = None
 
 
 class Subprocessors(_Doc):
-    url: Text | None = None
+    url: Annotated[str, StringConstraints(min_length=1, max_length=TEXT_LEN), AfterValidator(_no_nul)] | None = None
     last_checked_on: Day | None = None
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Subprocessors:  # an empty one would be dropped by the store and differ on reload
+        if self.url is None and self.last_checked_on is None:
+            raise ValueError("give url or last_checked_on, or leave subprocessors out")
+        return self
 
 
 class Provider(_Doc):
     id: Id
     name: ShortText
     legal_entity: ShortText | None = None
-    hq_country: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$", to_upper=True)] | None = None
+    hq_country: CountryCode | None = None
     dpa: DpaAgreement | None = None
     baa: BaaAgreement | None = None
     transfer_mechanism: TransferMechanismValue | None = None

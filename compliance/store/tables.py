@@ -27,8 +27,16 @@ from compliance.store.enums import (
     SourceStatus,
     TransferMechanism,
 )
-
-ID_LEN = 100
+from compliance.store.limits import (
+    ACTION_LEN,
+    ACTOR_LEN,
+    COUNTRY_LEN,
+    HASH_LEN,
+    ID_LEN,
+    NAME_LEN,
+    REASON_LEN,
+    TEXT_LEN,
+)
 
 # Every constraint gets a predictable name, so Alembic can alter it later (SQLite batch mode).
 SQLModel.metadata.naming_convention = {
@@ -75,18 +83,18 @@ class ProviderRow(Versioned, table=True):
 
     id: str = Field(primary_key=True, max_length=ID_LEN)
     position: int = Field(default=0)
-    name: str = Field(max_length=200)
-    legal_entity: str | None = Field(default=None, max_length=200)
-    hq_country: str | None = Field(default=None, max_length=2)
+    name: str = Field(max_length=NAME_LEN)
+    legal_entity: str | None = Field(default=None, max_length=NAME_LEN)
+    hq_country: str | None = Field(default=None, max_length=COUNTRY_LEN)
     transfer_mechanism: TransferMechanism | None = Field(
         default=None, sa_type=enum_type(TransferMechanism, "transfer_mechanism"), nullable=True
     )
-    owner: str | None = Field(default=None, max_length=200)
+    owner: str | None = Field(default=None, max_length=NAME_LEN)
     last_reviewed_on: date | None = None
     next_review_on: date | None = None
-    subprocessors_url: str | None = Field(default=None, max_length=2000)
+    subprocessors_url: str | None = Field(default=None, max_length=TEXT_LEN)
     subprocessors_last_checked_on: date | None = None
-    notes: str | None = Field(default=None, max_length=2000)
+    notes: str | None = Field(default=None, max_length=TEXT_LEN)
 
 
 class AgreementRow(SQLModel, table=True):
@@ -113,11 +121,11 @@ class AgreementRow(SQLModel, table=True):
         sa_type=sa.Enum(*ALL_AGREEMENT_STATUSES, native_enum=False, create_constraint=True,
                         length=20, name="status")
     )
-    version_label: str | None = Field(default=None, max_length=200)
+    version_label: str | None = Field(default=None, max_length=NAME_LEN)
     signed_on: date | None = None
     expires_on: date | None = None
-    document: str | None = Field(default=None, max_length=2000)
-    notes: str | None = Field(default=None, max_length=2000)
+    document: str | None = Field(default=None, max_length=TEXT_LEN)
+    notes: str | None = Field(default=None, max_length=TEXT_LEN)
 
 
 class CertificationRow(SQLModel, table=True):
@@ -129,7 +137,7 @@ class CertificationRow(SQLModel, table=True):
     position: int = 0
     name: str = Field(max_length=ID_LEN)
     valid_until: date | None = None
-    evidence: str | None = Field(default=None, max_length=2000)
+    evidence: str | None = Field(default=None, max_length=TEXT_LEN)
 
 
 class FactSourceRow(SQLModel, table=True):
@@ -148,11 +156,11 @@ class FactSourceRow(SQLModel, table=True):
         default=None, sa_column_args=[ref("route.id", "CASCADE")], max_length=ID_LEN, index=True
     )
     position: int = 0
-    field: str | None = Field(default=None, max_length=200)
-    url: str | None = Field(default=None, max_length=2000)
+    field: str | None = Field(default=None, max_length=NAME_LEN)
+    url: str | None = Field(default=None, max_length=TEXT_LEN)
     as_of: date | None = None
     status: SourceStatus = Field(sa_type=enum_type(SourceStatus, "source_status"))
-    note: str | None = Field(default=None, max_length=2000)
+    note: str | None = Field(default=None, max_length=TEXT_LEN)
 
 
 class RouteRow(Versioned, table=True):
@@ -164,11 +172,11 @@ class RouteRow(Versioned, table=True):
 
     id: str = Field(primary_key=True, max_length=ID_LEN)
     position: int = 0
-    name: str = Field(max_length=200)
+    name: str = Field(max_length=NAME_LEN)
     model_provider_id: str = Field(sa_column_args=[ref("provider.id")], max_length=ID_LEN, index=True)
     processor_id: str = Field(sa_column_args=[ref("provider.id")], max_length=ID_LEN, index=True)
-    service: str = Field(max_length=200)
-    region: str | None = Field(default=None, max_length=200)
+    service: str = Field(max_length=NAME_LEN)
+    region: str | None = Field(default=None, max_length=NAME_LEN)
     residency: Residency = Field(sa_type=enum_type(Residency, "residency"))
     zero_data_retention: bool = Field(sa_type=sa.Boolean(create_constraint=True, name="zdr_bool"))
     retention_days: int | None = None
@@ -178,8 +186,8 @@ class RouteRow(Versioned, table=True):
     regional_premium: float | None = None
     models: list[str] = Field(default_factory=list, sa_type=sa.JSON)
     last_verified_on: date | None = None
-    verified_by: str | None = Field(default=None, max_length=200)
-    notes: str | None = Field(default=None, max_length=2000)
+    verified_by: str | None = Field(default=None, max_length=NAME_LEN)
+    notes: str | None = Field(default=None, max_length=TEXT_LEN)
     scan: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)  # scan hints: {hosts, env}
 
 
@@ -197,11 +205,11 @@ class CategoryRow(Versioned, table=True):
         default=None, sa_column_args=[ref("category.key")], max_length=ID_LEN, index=True
     )
     position: int = 0
-    name: str = Field(max_length=200)
-    description: str | None = Field(default=None, max_length=2000)
+    name: str = Field(max_length=NAME_LEN)
+    description: str | None = Field(default=None, max_length=TEXT_LEN)
     sensitivity: Sensitivity = Field(sa_type=enum_type(Sensitivity, "sensitivity"))
     tags: list[str] = Field(default_factory=list, sa_type=sa.JSON)
-    source: str | None = Field(default=None, max_length=200)
+    source: str | None = Field(default=None, max_length=NAME_LEN)
 
 
 class FeatureRow(Versioned, table=True):
@@ -225,9 +233,9 @@ class FeatureRow(Versioned, table=True):
 
     id: str = Field(primary_key=True, max_length=ID_LEN)
     position: int = 0
-    name: str = Field(max_length=200)
-    description: str | None = Field(default=None, max_length=2000)
-    owner: str | None = Field(default=None, max_length=200)
+    name: str = Field(max_length=NAME_LEN)
+    description: str | None = Field(default=None, max_length=TEXT_LEN)
+    owner: str | None = Field(default=None, max_length=NAME_LEN)
     segment: Segment = Field(sa_type=enum_type(Segment, "segment"))
     human_review: bool = Field(sa_type=sa.Boolean(create_constraint=True, name="review_bool"))
     tags: list[str] = Field(default_factory=list, sa_type=sa.JSON)
@@ -251,7 +259,7 @@ class FlowRow(SQLModel, table=True):
     feature_id: str = Field(sa_column_args=[ref("feature.id", "CASCADE")], max_length=ID_LEN, index=True)
     position: int = 0
     route_id: str = Field(sa_column_args=[ref("route.id")], max_length=ID_LEN, index=True)
-    model: str | None = Field(default=None, max_length=200)
+    model: str | None = Field(default=None, max_length=NAME_LEN)
     share: float = 1.0
 
 
@@ -274,7 +282,7 @@ class CostSegmentRow(Versioned, table=True):
 
     id: str = Field(primary_key=True, max_length=ID_LEN)
     position: int = 0
-    name: str | None = Field(default=None, max_length=200)
+    name: str | None = Field(default=None, max_length=NAME_LEN)
     users: int = Field(sa_type=sa.BigInteger)
     monthly_growth: float = 0.0
     active_share: float = 1.0
@@ -311,14 +319,14 @@ class PriceOverrideRow(Versioned, table=True):
     id: str = Field(primary_key=True, max_length=ID_LEN)
     position: int = 0
     price_provider: str = Field(max_length=ID_LEN)
-    model: str = Field(max_length=200)
+    model: str = Field(max_length=NAME_LEN)
     input: float | None = None
     output: float | None = None
     cached_input: float | None = None
     discount: float | None = None
     valid_from: date | None = None
     valid_until: date | None = None
-    note: str = Field(max_length=2000)
+    note: str = Field(max_length=TEXT_LEN)
 
 
 class AuditEventRow(SQLModel, table=True):
@@ -328,14 +336,14 @@ class AuditEventRow(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(sa_type=sa.DateTime(timezone=True))
-    actor: str = Field(max_length=200)
-    action: str = Field(max_length=40)
-    entity: str = Field(max_length=40, index=True)
+    actor: str = Field(max_length=ACTOR_LEN)
+    action: str = Field(max_length=ACTION_LEN)
+    entity: str = Field(max_length=ACTION_LEN, index=True)
     entity_id: str = Field(max_length=ID_LEN, index=True)
     changes: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
-    reason: str | None = Field(default=None, max_length=2000)
-    prev_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
-    hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    reason: str | None = Field(default=None, max_length=REASON_LEN)
+    prev_hash: str = Field(max_length=HASH_LEN, sa_column_kwargs={"unique": True})
+    hash: str = Field(max_length=HASH_LEN, sa_column_kwargs={"unique": True})
 
 
 class ScanRunRow(SQLModel, table=True):

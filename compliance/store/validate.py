@@ -54,7 +54,7 @@ def describe_error(error: Any) -> str:
         return "unknown key"
     if kind == "missing":
         return "required field is missing"
-    message = str(error["msg"])
+    message = str(error["msg"]).removeprefix("Value error, ")
     if kind == "enum":
         expected = error.get("ctx", {}).get("expected", "")
         message = f"must be one of {expected}"

@@ -49,7 +49,14 @@ def store() -> Store:
 def policy_fingerprint(directory: Path) -> tuple[tuple[str, int, int], ...]:
     if not directory.is_dir():
         return ()
-    return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in policy_files(directory))
+    marks = []
+    for p in policy_files(directory):
+        try:
+            found = p.stat()
+            marks.append((p.name, found.st_mtime_ns, found.st_size))
+        except OSError:  # a broken or looping link: the reader reports it
+            marks.append((p.name, -1, -1))
+    return tuple(marks)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
