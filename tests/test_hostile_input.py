@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from compliance.problems import InvalidInput
 from compliance.store import Store
 from compliance.store.validate import FILES, read_data_dir
 from compliance.yamlsource import YamlDocument, parse_yaml
-from tests.conftest import EXAMPLE_DATA, open_store
+from tests.conftest import EXAMPLE_DATA, Databases, open_store
 
 SLOW = settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 FUZZ_EXAMPLES = 150
@@ -37,9 +38,14 @@ structures = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_s
                           max_leaves=30)
 
 
-@pytest.fixture(scope="module")
-def shared_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
-    return open_store(f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'fuzz.db'}", EXAMPLE_DATA)
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def shared_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    """One store per database for the module: what passes on SQLite must also pass on PostgreSQL."""
+    databases = Databases(tmp_path_factory.mktemp("fuzz"))
+    store = open_store(databases.url(str(request.param)), EXAMPLE_DATA)
+    yield store
+    store.dispose()
+    databases.drop_all()
 
 
 def snapshot(store: Store) -> tuple[Any, int]:
@@ -129,6 +135,12 @@ ADVERSARIAL = {
     "deep block nesting": "".join("  " * i + "k:\n" for i in range(300)),
     "huge number": "providers:\n  - id: x\n    name: y\n    hq_country: " + "9" * 5000 + "\n",
     "NUL byte": "providers: [\x00]\n",
+    "NUL in a name": 'providers:\n  - id: x\n    name: "a\\0b"\n',
+    "certification name PostgreSQL cannot hold": "providers:\n  - id: x\n    name: y\n    certifications:\n"
+                                                 f"      - name: {'c' * 150}\n",
+    "bool tag": "providers:\n  - id: x\n    name: !!bool maybe\n",
+    "int tag": "providers:\n  - id: x\n    name: !!int ''\n",
+    "timestamp tag": "providers:\n  - id: x\n    name: !!timestamp soon\n",
     "unicode tricks": "providers:\n  - id: \u202eaws\n    name: \u200b\n",
     "BOM and tabs": "\ufeffproviders:\n\t- id: x\n",
     "duplicate keys": "providers: []\nproviders: []\n",

@@ -486,3 +486,14 @@ def test_control_characters_in_names_never_reach_the_terminal(cli_env: Path,
 def test_printable_keeps_newlines_tabs_and_text() -> None:
     assert printable("a\tb\nc é 🙂\r\n") == "a\tb\nc é 🙂\r\n"
     assert printable("\x1b[31mred\x00\r") == "\\u001b[31mred\\u0000\\u000d"
+
+
+def test_a_category_listed_twice_in_a_flow_is_a_problem_not_a_database_error(store: Store, tmp_path: Path) -> None:
+    folder = tmp_path / "dup"
+    shutil.copytree(EXAMPLE_DATA, folder, ignore=shutil.ignore_patterns("*.db", "*.db-*"))
+    text = (folder / "features.yaml").read_text()
+    start = text.index("categories: [") + len("categories: [")
+    first = text[start:text.index(",", start)].strip().rstrip("]")
+    (folder / "features.yaml").write_text(text[:start] + f"{first}, " + text[start:])
+    with pytest.raises(InvalidInput, match="duplicate category"):
+        store.load(folder, actor=ADMIN)
