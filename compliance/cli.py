@@ -28,7 +28,9 @@ from compliance.policy.testing import run_policy_tests
 from compliance.problems import ComplianceError, InvalidInput, NotFound
 from compliance.scan import command as scan_command
 from compliance.store import LoadReport, Store, default_actor
-from compliance.store.audit import list_events, verify_chain
+from compliance.store.audit import chain_events, list_events, verify_chain
+from compliance.store.audit_checkpoint import Checkpoint, read_checkpoint, take_checkpoint
+from compliance.store.audit_key import audit_key
 from compliance.store.validate import closest
 from compliance.textout import SafeStream, money, percent, printable, progress, table
 
@@ -361,9 +363,12 @@ def cmd_audit(args: argparse.Namespace) -> int:
     store = Store.open(_settings(args), create=False)  # read-only: a mistyped path is an error, not a new store
     with store.snapshot() as session:
         if args.audit_command == "verify":
-            report = verify_chain(session)
+            point = read_checkpoint(Path(args.checkpoint)) if args.checkpoint else None
+            report = verify_chain(session, key=audit_key(), checkpoint=point)
             print(report)
             return EXIT_OK if report.ok else EXIT_DENY
+        if args.audit_command == "checkpoint":
+            return write_checkpoint(take_checkpoint(chain_events(session), audit_key()), args.out)
         events = list_events(session)
     events.reverse()  # oldest first, as the chain runs
     records = [{"id": e.id, "at": e.at.isoformat(), "actor": e.actor, "action": e.action, "entity": e.entity,
@@ -376,6 +381,22 @@ def cmd_audit(args: argparse.Namespace) -> int:
         writer.writeheader()
         writer.writerows({key: spreadsheet_safe(value) for key, value in
                           {**r, "changes": json.dumps(r["changes"], ensure_ascii=False)}.items()} for r in records)
+    return EXIT_OK
+
+
+def write_checkpoint(point: Checkpoint, out: str | None) -> int:
+    """Print the checkpoint, or write it to a file the operator keeps outside the database."""
+    text = json.dumps(point.as_dict(), indent=2) + "\n"
+    if not out:
+        sys.stdout.write(text)
+        return EXIT_OK
+    try:
+        with open(out, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise ComplianceError(f"cannot write {out}: {exc.strerror or exc}") from None
+    print(f"checkpoint written to {out}: {point.events} events, head #{point.head_id} {point.head_hash[:16]}…"
+          + (" (signed with the audit key)" if point.mac else " (unkeyed)"))
     return EXIT_OK
 
 
@@ -447,7 +468,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("dir", nargs="?")
     sub = add("audit", cmd_audit, "verify the audit log's hash chain, or export the log for auditors")
     audit = sub.add_subparsers(dest="audit_command", required=True, parser_class=_Parser)
-    audit.add_parser("verify", help="walk the chain; exit 1 and name the first bad event when broken")
+    verify = audit.add_parser("verify", help="walk the chain (and check MACs with the audit key, and a checkpoint); "
+                              "exit 1 and name the first bad event when broken")
+    verify.add_argument("--checkpoint", help="a file written by `audit checkpoint`: its events must all still be there")
+    point = audit.add_parser("checkpoint", help="record the log's head (event count, head hash) outside the database")
+    point.add_argument("--out", help="file to write (default: standard output; keep it away from the database)")
     export = audit.add_parser("export", help="the whole log, oldest first (CSV or JSON) on standard output")
     export.add_argument("--format", choices=["csv", "json"], default="csv")
     sub = add("costs", cmd_costs, "LLM cost per feature and segment, margins and projection")

@@ -1,7 +1,10 @@
 """The append-only audit log: one event per change, chained by hashes.
 
 Each event's hash covers its content and the previous event's hash, so altering,
-deleting or inserting an event breaks the chain. Events are written in the same
+deleting or inserting an event breaks the chain. That recipe is public: with an audit key
+configured (audit_key.py) each event also carries a MAC of its hash that only a key holder can
+make, and checkpoints kept outside the database (audit_checkpoint.py) pin the head, so
+truncation, forged appends and recomputed chains are noticed too (docs/reliability.md). Events are written in the same
 transaction as the change they record; writers take a store-wide write lock first,
 so concurrent writers cannot fork the chain (`prev_hash` is also unique in the table).
 """
@@ -19,6 +22,8 @@ from sqlmodel import Session, select
 
 from compliance.access import Actor
 from compliance.problems import ComplianceError
+from compliance.store.audit_checkpoint import Checkpoint, compare
+from compliance.store.audit_key import KEY_ENV, KEY_FILE_ENV, audit_key, event_mac, same
 from compliance.store.limits import ACTOR_LEN, REASON_LEN, text_problem
 from compliance.store.tables import AuditEventRow
 
@@ -69,6 +74,11 @@ def last_hash(session: Session) -> str:
     return found or GENESIS
 
 
+def _log_is_keyed(session: Session) -> bool:
+    found = session.exec(select(AuditEventRow.mac).order_by(AuditEventRow.id.desc()).limit(1)).first()  # type: ignore[union-attr]
+    return found is not None
+
+
 class AuditTrail:
     """Appends events for one transaction, keeping the chain head in memory."""
 
@@ -77,6 +87,10 @@ class AuditTrail:
             problem = text_problem(value, limit) if value is not None else None
             if problem:
                 raise ComplianceError(f"the {what} {problem}; nothing was changed")
+        self.key = audit_key()
+        if self.key is None and _log_is_keyed(session):
+            raise ComplianceError(f"the audit log is signed with a key, but no key is configured ({KEY_ENV} or "
+                                  f"{KEY_FILE_ENV}); nothing was changed")
         self.session = session
         self.actor = actor.name
         self.reason = reason
@@ -97,6 +111,8 @@ class AuditTrail:
             hash="",
         )
         event.hash = event_hash(event)
+        if self.key is not None:
+            event.mac = event_mac(self.key, event.hash)
         self.head = event.hash
         self.session.add(event)
         self.count += 1
@@ -120,18 +136,55 @@ class ChainReport:
     checked: int
     first_bad_id: int | None = None
     problem: str = ""
+    keyed: bool = False             # a key was used to check MACs
+    signed: int = 0                 # events that carry a MAC
+    first_signed_id: int | None = None
+    checkpoint: str = ""            # what the checkpoint comparison found, when one was given
 
     def __str__(self) -> str:
-        if self.ok:
-            return f"audit log intact: {self.checked} events, hash chain verified"
-        return f"audit log broken at event #{self.first_bad_id}: {self.problem} ({self.checked} events checked)"
+        if not self.ok:
+            where = f" at event #{self.first_bad_id}" if self.first_bad_id is not None else ""
+            return f"audit log broken{where}: {self.problem} ({self.checked} events checked)"
+        lines = [f"audit log intact: {self.checked} events, hash chain verified"]
+        earlier = self.checked - self.signed
+        if self.keyed and self.signed:
+            lines.append(f"keyed: the MACs of {self.signed} events (#{self.first_signed_id} onwards) verified with the "
+                         "audit key" + (f"; the {earlier} earlier events predate the key and have the public hash "
+                                        "chain only" if earlier else ""))
+        elif self.keyed:
+            lines.append("keyed: an audit key is configured, but no event carries a MAC yet (all were written before "
+                         "the key was set); every new event will be signed")
+        elif self.signed:
+            lines.append(f"{self.signed} events carry MACs, but no audit key is configured, so they were not checked: "
+                         f"set {KEY_ENV} or {KEY_FILE_ENV} to verify them")
+        else:
+            lines.append(f"unkeyed: no audit key is configured ({KEY_ENV} or {KEY_FILE_ENV}), so anyone who can write "
+                         "to the database could alter events and recompute every later hash, or append forged "
+                         "events, unnoticed")
+        lines.append(self.checkpoint or "no checkpoint compared: deleting the newest events is only noticed against "
+                     "a checkpoint kept outside the database (`audit checkpoint`, then `audit verify --checkpoint`)")
+        return "\n".join(lines)
 
 
-def verify_chain(session: Session) -> ChainReport:
-    """Walk the chain; name the first event that was altered, deleted or inserted."""
-    events = list(session.exec(select(AuditEventRow).order_by(AuditEventRow.id)))  # type: ignore[arg-type]
+_CONFIGURED: Any = object()
+
+
+def chain_events(session: Session) -> list[AuditEventRow]:
+    return list(session.exec(select(AuditEventRow).order_by(AuditEventRow.id)))  # type: ignore[arg-type]
+
+
+def verify_chain(session: Session, *, key: bytes | None = _CONFIGURED,
+                 checkpoint: Checkpoint | None = None) -> ChainReport:
+    """Walk the chain; name the first event that was altered, deleted, inserted or forged.
+
+    `key` defaults to the configured audit key; with one, every event from the first signed one
+    on must carry a MAC made with it. A checkpoint, when given, must still hold.
+    """
+    key = audit_key() if key is _CONFIGURED else key
+    events = chain_events(session)
     position = {e.hash: i for i, e in enumerate(events)}
     expected = GENESIS
+    signed, first_signed = 0, None
     for i, event in enumerate(events):
         if event_hash(event) != event.hash:
             return ChainReport(False, i + 1, event.id, "its content does not match its hash: it was altered")
@@ -144,8 +197,24 @@ def verify_chain(session: Session) -> ChainReport:
                                    "it was inserted")
             return ChainReport(False, i + 1, event.id, "the event before it is missing: an event was deleted "
                                "(or its link was altered)")
+        if event.mac is not None:
+            if key is not None and not same(event_mac(key, event.hash), event.mac):
+                return ChainReport(False, i + 1, event.id, "its MAC does not match the audit key: it was altered or "
+                                   "forged, and the hashes after it recomputed (or it was signed with another key)")
+            signed += 1
+            first_signed = first_signed if first_signed is not None else event.id
+        elif first_signed is not None and key is not None:
+            return ChainReport(False, i + 1, event.id, f"it has no MAC although event #{first_signed} before it was "
+                               "signed: it was forged, or its MAC removed")
         expected = event.hash
-    return ChainReport(True, len(events))
+    note = ""
+    if checkpoint is not None:
+        problem, bad_id, note = compare(events, checkpoint, key)
+        if problem:
+            return ChainReport(False, len(events), bad_id, problem, keyed=key is not None, signed=signed,
+                               first_signed_id=first_signed)
+    return ChainReport(True, len(events), keyed=key is not None, signed=signed, first_signed_id=first_signed,
+                       checkpoint=note)
 
 
 def list_events(session: Session, *, entity: str | None = None, entity_id: str | None = None,

@@ -344,6 +344,7 @@ class AuditEventRow(SQLModel, table=True):
     reason: str | None = Field(default=None, max_length=REASON_LEN)
     prev_hash: str = Field(max_length=HASH_LEN, sa_column_kwargs={"unique": True})
     hash: str = Field(max_length=HASH_LEN, sa_column_kwargs={"unique": True})
+    mac: str | None = Field(default=None, max_length=HASH_LEN)  # HMAC-SHA256(key, hash) when a key is configured
 
 
 class ScanRunRow(SQLModel, table=True):
