@@ -170,7 +170,7 @@ def run_cli(tally: Tally, rng: random.Random, count: int, scratch: Path, store: 
             args.append(str(folder))
         if command in ("export", "test"):
             args.append(rng.choice([str(scratch / f"out-{n}"), str(scratch / "missing" / "x"), "/dev/full",
-                                    rng.choice(WORDS)]))
+                                    str(scratch / f"out-{n}" / rng.choice(["=1+1", "x" * 300, "a b", "\u202e"]))]))
         for option in COMMANDS[command]:
             if rng.random() < 0.6:
                 args += [option, rng.choice(WORDS)]
