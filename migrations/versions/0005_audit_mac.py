@@ -1,7 +1,7 @@
 """audit events carry a keyed MAC; TRUNCATE of the audit log is refused on PostgreSQL
 
-Revision ID: 0004_audit_mac
-Revises: 0003_scan
+Revision ID: 0005_audit_mac
+Revises: 0004_decision_log
 Create Date: 2026-12-01
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_audit_mac"
-down_revision = "0003_scan"
+revision = "0005_audit_mac"
+down_revision = "0004_decision_log"
 branch_labels = None
 depends_on = None
 
