@@ -21,10 +21,10 @@ from compliance.problems import InvalidInput
 from compliance.store import Store
 from compliance.store.validate import FILES, read_data_dir
 from compliance.yamlsource import YamlDocument, parse_yaml
-from tests.conftest import EXAMPLE_DATA, open_store
+from tests.conftest import EXAMPLE_DATA, examples, open_store
 
 SLOW = settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-FUZZ_EXAMPLES = 150
+FUZZ_EXAMPLES = examples(150)
 
 scalars = st.one_of(st.none(), st.booleans(), st.integers(min_value=-(10**30), max_value=10**30),
                     st.floats(allow_nan=True), st.text(max_size=40), st.dates(), st.sampled_from(
