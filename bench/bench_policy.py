@@ -21,7 +21,7 @@ from bench.synthetic import DAY, synthetic_dataset, synthetic_rules, without_ced
 from compliance import Compliance
 from compliance.policy.language import Vocabulary, read_policy_dir
 from compliance.policy.matrix import Matrix
-from compliance.policy.model import PolicySet
+from compliance.policy.policyset import PolicySet
 from compliance.store.derived import agreement_active, route_stale
 
 

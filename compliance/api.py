@@ -17,7 +17,7 @@ from compliance.live import LiveState, State, load_state, max_staleness_setting
 from compliance.policy.decide import Decider, Decision
 from compliance.policy.flows import FlowResult, RouteOption, evaluate_flows, route_options
 from compliance.policy.language import Vocabulary, read_policy_dir
-from compliance.policy.model import PolicySet
+from compliance.policy.policyset import PolicySet
 from compliance.problems import ComplianceError, InvalidInput
 from compliance.store import Store
 from compliance.store import documents as d

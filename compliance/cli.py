@@ -25,11 +25,10 @@ from compliance.loading import EMPTY_KINDS, change_lines, check_load_folder, rec
 from compliance.policy.decide import Decision
 from compliance.policy.matrix import Matrix, write_csv
 from compliance.policy.testing import run_policy_tests
-from compliance.problems import ComplianceError, InvalidInput, NotFound
+from compliance.problems import ComplianceError, InvalidInput, NotFound, closest
 from compliance.scan import command as scan_command
 from compliance.store import LoadReport, Store, default_actor
 from compliance.store.audit import list_events, verify_chain
-from compliance.store.validate import closest
 from compliance.textout import money, percent, progress, table
 
 EXIT_OK, EXIT_DENY, EXIT_INVALID = 0, 1, 2

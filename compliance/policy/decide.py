@@ -15,11 +15,10 @@ from typing import Any, NamedTuple
 
 from compliance.policy.evaluate import FALSE, TRUE, UNKNOWN, MaskTester, compile_masks, explain, leaf_test
 from compliance.policy.facts import SUBJECT_OF, category_facts, feature_facts, route_facts
-from compliance.policy.model import Leaf, PolicyException, PolicySet, Rule, show
-from compliance.problems import NotFound
+from compliance.policy.policyset import Leaf, PolicyException, PolicySet, Rule, show
+from compliance.problems import NotFound, closest
 from compliance.store import documents as d
 from compliance.store.derived import FRESHNESS_DAYS
-from compliance.store.validate import closest
 
 _PLACEHOLDER = re.compile(r"\{([a-z_.]+)\}")
 

@@ -7,9 +7,9 @@ from datetime import date
 import streamlit as st
 
 from compliance.alerts import policy_alerts, store_alerts
-from compliance.overview import headline
 from compliance.textout import money
 from compliance.ui import state
+from compliance.ui.overview import headline
 
 FIX_PAGE = {"dpa": "providers", "baa": "providers", "certification": "providers", "review": "providers",
             "route": "routes", "exception": "policies"}

@@ -7,7 +7,7 @@ from datetime import date
 import streamlit as st
 
 from compliance.ui import state
-from compliance.views import routes_frame, sources_frame
+from compliance.ui.views import routes_frame, sources_frame
 
 st.title("Routes")
 st.caption("A DPA is signed with whoever processes the prompts: on a cloud route that is usually the cloud "

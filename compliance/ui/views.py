@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from compliance.policy.model import PolicySet, show
+from compliance.policy.policyset import PolicySet, show
 from compliance.store import documents as d
 from compliance.store.derived import active_certifications, agreement_active, days_to_expiry, route_stale
 from compliance.store.tables import AuditEventRow
