@@ -21,6 +21,7 @@ from compliance.policy.policyset import PolicySet
 from compliance.problems import ComplianceError, InvalidInput
 from compliance.store import Store
 from compliance.store import documents as d
+from compliance.store.derived import FRESHNESS_DAYS
 
 
 class Denied(ComplianceError):
@@ -58,7 +59,7 @@ class Compliance:
         self.store = store
         self.settings = settings
         self._static: State | None = State.of(dataset, policies, store_head=store_head,
-                                              freshness_days=settings.freshness_days if settings else 180)
+                                              freshness_days=settings.freshness_days if settings else FRESHNESS_DAYS)
         self.live: LiveState | None = None
 
     @classmethod
