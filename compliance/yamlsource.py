@@ -73,6 +73,10 @@ class _Builder:
         try:
             return self.loader.construct_object(node, deep=True)
         except (ValueError, OverflowError, TypeError) as exc:  # e.g. an integer of 5,000 digits
+            if isinstance(exc, ValueError) and node.tag == "tag:yaml.org,2002:timestamp":
+                # an impossible date (2026-02-30) stays text: the field check reports it with its line
+                # and field, and the rest of the file is still validated
+                return node.value
             raise yaml.constructor.ConstructorError(
                 None, None, f"value cannot be read: {str(exc)[:80]}", node.start_mark
             ) from exc

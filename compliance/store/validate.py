@@ -274,6 +274,9 @@ def _check_references(reader: _Reader, located: dict[str, list[_Located]]) -> No
             missing(entry, ("flows", i, "route"), flow.route, routes, "route")
             for j, key in enumerate(flow.categories):
                 missing(entry, ("flows", i, "categories", j), key, categories, "category")
+                if key in flow.categories[:j]:
+                    reader.report(entry.doc, (*entry.path, "flows", i, "categories", j),
+                                  f"category {key!r} is listed twice in this flow", f.id)
 
     for entry in located["price_overrides"]:
         o = entry.item
