@@ -22,7 +22,7 @@ from pathlib import Path
 from compliance.config import FRESHNESS_DAYS
 from compliance.policy.decide import Decider
 from compliance.policy.language import Vocabulary, digest_of, policy_files, read_policy_dir
-from compliance.policy.model import PolicySet
+from compliance.policy.policyset import PolicySet
 from compliance.problems import ComplianceError, InvalidInput
 from compliance.store import Store
 from compliance.store import documents as d
