@@ -2,8 +2,15 @@
 # Set up (first time) and run every check: ruff, mypy and the whole test suite, including the
 # real-browser tests (Debian's chromium is installed here when missing and we are root).
 # PostgreSQL tests run when COMPLIANCE_TEST_POSTGRES_URL is set (.ci/run sets it).
+# `./test.sh --fuzz [pytest args]`: the same checks with the hypothesis "fuzz" profile (tests/conftest.py):
+# many more random examples, with failures saved in .hypothesis/ and replayed first next time.
+# Without --fuzz the suite is deterministic (derandomized hypothesis, no example database).
 set -euo pipefail
 cd "$(dirname "$0")"
+if [ "${1:-}" = "--fuzz" ]; then
+  shift
+  export HYPOTHESIS_PROFILE=fuzz COMPLIANCE_FUZZ=1
+fi
 . scripts/venv.sh requirements-dev.txt
 if ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then

@@ -1,5 +1,5 @@
 """What needs attention on a date: expiring or expired agreements and certifications,
-overdue reviews and stale route facts."""
+overdue reviews, stale route facts, stale sources and unsourced facts that decide declared flows."""
 
 from __future__ import annotations
 
@@ -15,13 +15,13 @@ from compliance.store.derived import FRESHNESS_DAYS, route_stale
 if TYPE_CHECKING:
     from compliance.policy.decide import Decider
 
-SEVERITY_ORDER = {"expired": 0, "stale": 1, "overdue": 2, "expiring": 3, "due": 4}
+SEVERITY_ORDER = {"expired": 0, "stale": 1, "unsourced": 2, "overdue": 3, "expiring": 4, "due": 5}
 
 
 @dataclass(frozen=True)
 class Alert:
-    severity: str  # expired | expiring | stale | overdue | due
-    kind: str  # dpa | baa | certification | route | review | exception
+    severity: str  # expired | expiring | stale | unsourced | overdue | due
+    kind: str  # dpa | baa | certification | route | review | exception | provider_source | route_source
     subject: str  # provider, route or exception id
     message: str
     due_on: date | None
@@ -138,7 +138,49 @@ def store_alerts(dataset: d.DataSet, on: date, within: int = 60, window_days: in
         alerts += provider_alerts(provider, on, within)
     for route in dataset.routes:
         alerts += route_alerts(route, on, within, window_days)
+    for provider in dataset.providers:
+        alerts += source_alerts(provider, "provider", on, window_days)
+    for route in dataset.routes:
+        alerts += source_alerts(route, "route", on, window_days)
     return sorted(alerts, key=lambda a: a.sort_key)
+
+
+def source_alerts(record: d.Provider | d.Route, what: str, on: date, window_days: int = FRESHNESS_DAYS) -> list[Alert]:
+    """One alert per provider or route whose sources are older than the freshness window (or undated)."""
+    if isinstance(record, d.Route) and record.status.value == "retired":
+        return []
+    old = [s for s in record.sources if s.as_of is None or (on - s.as_of).days > window_days]
+    if not old:
+        return []
+    listed = ", ".join(f"{s.field or '(record)'} ({s.as_of or 'undated'})" for s in old)
+    oldest = min((s.as_of for s in old if s.as_of), default=None)
+    return [Alert("stale", f"{what}_source", record.id,
+                  f"{len(old)} source{'s' if len(old) != 1 else ''} of {what} {record.id} older than "
+                  f"{window_days} days or undated: {listed}; re-check them", oldest,
+                  (oldest - on).days if oldest else None)]
+
+
+def unsourced_alerts(decider: Decider, on: date) -> list[Alert]:
+    """Facts that decide some declared flow but carry no source, one alert per route or provider.
+
+    Called by the CLI `alerts` and the dashboard's overview; the facts come from the decisions'
+    evidence (policy/evidence.py), so only facts a deciding rule actually reads are listed.
+    """
+    found: dict[str, dict[str, set[str]]] = {}
+    for flow in evaluate_flows(decider, on):
+        for decision in flow.decisions:
+            for item in decision.evidence:
+                if item.status == "unsourced":
+                    fields = found.setdefault(item.subject, {})
+                    fields.setdefault(item.field, set()).add(f"{flow.feature} -> {flow.route}")
+    alerts = []
+    for subject, fields in found.items():
+        what = "route" if subject in decider.routes else "provider"
+        listed = "; ".join(f"{name} (decides {', '.join(sorted(flows))})" for name, flows in fields.items())
+        alerts.append(Alert("unsourced", f"{what}_source", subject,
+                            f"{what} {subject}: facts that decide declared flows carry no source: {listed}",
+                            None, None))
+    return alerts
 
 
 def policy_alerts(decider: Decider, on: date, within: int = 60) -> list[Alert]:

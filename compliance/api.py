@@ -17,10 +17,11 @@ from compliance.live import LiveState, State, load_state, max_staleness_setting
 from compliance.policy.decide import Decider, Decision
 from compliance.policy.flows import FlowResult, RouteOption, evaluate_flows, route_options
 from compliance.policy.language import Vocabulary, read_policy_dir
-from compliance.policy.model import PolicySet
+from compliance.policy.policyset import PolicySet
 from compliance.problems import ComplianceError, InvalidInput
 from compliance.store import Store
 from compliance.store import documents as d
+from compliance.store.derived import FRESHNESS_DAYS
 
 
 class Denied(ComplianceError):
@@ -58,7 +59,7 @@ class Compliance:
         self.store = store
         self.settings = settings
         self._static: State | None = State.of(dataset, policies, store_head=store_head,
-                                              freshness_days=settings.freshness_days if settings else 180)
+                                              freshness_days=settings.freshness_days if settings else FRESHNESS_DAYS)
         self.live: LiveState | None = None
 
     @classmethod

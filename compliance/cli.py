@@ -15,7 +15,7 @@ from typing import Any
 
 from compliance import costs
 from compliance.access import Actor, cli_actor
-from compliance.alerts import policy_alerts, store_alerts, with_breaks
+from compliance.alerts import policy_alerts, store_alerts, unsourced_alerts, with_breaks
 from compliance.api import Compliance
 from compliance.config import Settings, load_settings
 from compliance.costs.prices import genai_prices_version
@@ -25,13 +25,12 @@ from compliance.loading import EMPTY_KINDS, change_lines, check_load_folder, rec
 from compliance.policy.decide import Decision
 from compliance.policy.matrix import Matrix, write_csv
 from compliance.policy.testing import run_policy_tests
-from compliance.problems import ComplianceError, InvalidInput, NotFound
+from compliance.problems import ComplianceError, InvalidInput, NotFound, closest
 from compliance.scan import command as scan_command
 from compliance.store import LoadReport, Store, default_actor
 from compliance.store.audit import chain_events, list_events, verify_chain
 from compliance.store.audit_checkpoint import Checkpoint, read_checkpoint, take_checkpoint
 from compliance.store.audit_key import audit_key
-from compliance.store.validate import closest
 from compliance.textout import SafeStream, money, percent, printable, progress, table
 
 EXIT_OK, EXIT_DENY, EXIT_INVALID = 0, 1, 2
@@ -134,6 +133,8 @@ def print_decision(decision: Decision) -> None:
         print(f"  waived by:  {', '.join(decision.waived_by)}")
     if decision.unknown_facts:
         print(f"  unknown:    {', '.join(decision.unknown_facts)}")
+    if decision.evidence_note:
+        print(f"  evidence:   {decision.evidence_note}")
     print(f"  policy:     {decision.policy_digest[:12]}")
 
 
@@ -160,6 +161,8 @@ def cmd_routes(args: argparse.Namespace) -> int:
                               "route": o.route, "allowed": o.allowed,
                               "model": prices[o.route].model if o.route in prices else None,
                               "monthly_cost": prices[o.route].monthly_cost if o.route in prices else None,
+                              "verified": o.verified,
+                              "evidence_note": o.evidence_note,
                               "decisions": [d.as_dict() for d in o.decisions]} for o in options]}, indent=2))
         return EXIT_OK if any(o.allowed for o in options) else EXIT_DENY
     rows = []
@@ -171,6 +174,8 @@ def cmd_routes(args: argparse.Namespace) -> int:
         mark = "ALLOW" + (" $" if option.route == cheapest else "") if option.allowed else "DENY"
         rows.append([mark, option.route, money(price.monthly_cost) if price else "-", ", ".join(rules) or "-",
                      " | ".join(reasons) if reasons else option.decisions[0].reasons[0]])
+        if option.allowed and (evidence := option.evidence_note):
+            rows.append(["", "", "", "", evidence])
     allowed = sum(o.allowed for o in options)
     print(f"{args.feature} with {', '.join(args.category)} as of {on}: {allowed} of {len(options)} routes allowed"
           + (f"; cheapest allowed: {cheapest} ($)" if cheapest else ""))
@@ -188,23 +193,34 @@ def cmd_flows(args: argparse.Namespace) -> int:
     c = _compliance(args)
     results = c.flows(feature=args.feature, as_of=on)
     violations = [r for r in results if not r.compliant]
+    unverified = [r for r in results if r.compliant and not r.verified]
+    if args.require_verified:
+        violations += unverified
     scanned = scan_command.run_scan(args.scan, c.dataset, baseline=args.baseline) if args.scan else None
     failed = bool(violations) or bool(scanned and scanned.failed)
     if args.json:
         print(json.dumps({"as_of": on.isoformat(), "compliant": not failed, "flows": [
             {"feature": r.feature, "flow": r.index, "route": r.route, "model": r.model, "compliant": r.compliant,
+             "verified": r.verified, "evidence_note": r.evidence_note,
              "decisions": [d.as_dict() for d in r.decisions]} for r in results],
             **({"scan": scanned.as_dict()} if scanned else {})}, indent=2))
         return EXIT_DENY if failed else EXIT_OK
-    print(f"{len(results) - len(violations)} of {len(results)} declared flows compliant as of {on}")
+    compliant = len(results) - len([r for r in results if not r.compliant])
+    print(f"{compliant} of {len(results)} declared flows compliant as of {on}"
+          + (f"; {len(unverified)} of them rest on facts that are not verified" if unverified else "")
+          + ("" if not args.require_verified else " (--require-verified: those fail too)"))
     rows = []
     for r in results:
         status = "ok" if r.compliant else "VIOLATION"
+        if r in unverified:
+            status = "UNVERIFIED" if args.require_verified else "ok (unverified)"
         why = "; ".join(f"{d.category}: {', '.join(d.rules) or 'default deny'} - {_main_reason(d)}"
                         for d in r.violations)
         waived = sorted({w for d in r.decisions for w in d.waived_by})
         if r.compliant and waived:
             why = f"allowed under exception {', '.join(waived)}"
+        if r in unverified:
+            why = "; ".join(filter(None, [why, r.evidence_note]))
         rows.append([status, r.feature, r.route, ", ".join(d.category for d in r.decisions), why or "-"])
     print(table(["status", "feature", "route", "categories", "why"], rows, max_width=70))
     if scanned is not None:
@@ -340,7 +356,8 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     if not 0 <= args.within <= 36_500:
         raise ComplianceError("--within must be between 0 and 36,500 days")
     c = _compliance(args)
-    alerts = store_alerts(c.dataset, on, args.within) + policy_alerts(c.decider, on, args.within)
+    alerts = (store_alerts(c.dataset, on, args.within, c.decider.freshness_days)
+              + policy_alerts(c.decider, on, args.within) + unsourced_alerts(c.decider, on))
     alerts = sorted(with_breaks(alerts, c.decider), key=lambda a: a.sort_key)
     if args.json:
         print(json.dumps({"as_of": on.isoformat(), "within_days": args.within,
@@ -446,6 +463,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--json", action="store_true")
     sub = add("flows", cmd_flows, "evaluate the declared flows of features (a CI gate: exit 1 on any violation)")
     sub.add_argument("--feature")
+    sub.add_argument("--require-verified", action="store_true",
+                     help="also fail a compliant flow whose allow rests on a fact that is not verified")
     sub.add_argument("--as-of", default="today")
     sub.add_argument("--json", action="store_true")
     sub.add_argument("--scan", action="append", metavar="PATH",

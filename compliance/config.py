@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+FRESHNESS_DAYS = 180  # route facts and sources older than this many days are stale (181 is stale)
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'data' / 'compliance.db'}"
 
 
@@ -15,7 +16,7 @@ class Settings:
     database_url: str
     data_dir: Path
     policy_dir: Path
-    freshness_days: int = 180
+    freshness_days: int = FRESHNESS_DAYS  # route facts and sources older than this are stale
 
 
 def load_settings(

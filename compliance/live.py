@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from compliance.config import FRESHNESS_DAYS
 from compliance.policy.decide import Decider
 from compliance.policy.language import Vocabulary, digest_of, policy_files, read_policy_dir
-from compliance.policy.model import PolicySet
+from compliance.policy.policyset import PolicySet
 from compliance.problems import ComplianceError, InvalidInput
 from compliance.store import Store
 from compliance.store import documents as d
@@ -63,7 +64,7 @@ class State:
         return self.policies.digest
 
     @classmethod
-    def of(cls, dataset: d.DataSet, policies: PolicySet, *, store_head: str = "", freshness_days: int = 180,
+    def of(cls, dataset: d.DataSet, policies: PolicySet, *, store_head: str = "", freshness_days: int = FRESHNESS_DAYS,
            policy_bytes: dict[str, bytes] | None = None) -> State:
         return cls(dataset, policies, Decider(dataset, policies, freshness_days=freshness_days), store_head,
                    datetime.now(UTC), policy_bytes or {})

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from compliance.policy.language import Vocabulary, read_policy_dir
-from compliance.policy.model import PolicySet
+from compliance.policy.policyset import PolicySet
 from compliance.problems import InvalidInput, Problem, display_path
 from compliance.store import documents as d
 from compliance.store.sync import LoadReport

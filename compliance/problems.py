@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +41,17 @@ class InvalidInput(ComplianceError):
 
 class NotFound(ComplianceError):
     """An id that is not in the store; the message names the closest known ones."""
+
+
+def closest_ids(word: str, known: Iterable[str]) -> list[str]:
+    """The known ids closest to an unknown one (at most three, best first)."""
+    return difflib.get_close_matches(word, list(known), n=3, cutoff=0.6)
+
+
+def closest(word: str, known: Iterable[str]) -> str:
+    """A hint naming the closest known ids, for messages about unknown ones (NotFound, validation)."""
+    matches = closest_ids(word, known)
+    return f" (closest: {', '.join(matches)})" if matches else ""
 
 
 class Conflict(ComplianceError):

@@ -18,7 +18,7 @@ from urllib.parse import urlencode, urlsplit
 from compliance.api import Compliance, FlowCheck
 from compliance.policy.decide import Decider, Decision
 from compliance.policy.flows import FlowResult, RouteOption
-from compliance.policy.model import PolicySet
+from compliance.policy.policyset import PolicySet
 from compliance.problems import ComplianceError, InvalidInput, NotFound, Problem
 from compliance.store import documents as d
 

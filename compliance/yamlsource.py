@@ -77,6 +77,10 @@ class _Builder:
         except yaml.YAMLError:
             raise
         except Exception as exc:  # a 5,000-digit integer, `!!bool maybe` (KeyError), `!!int ''` (IndexError)...
+            if isinstance(exc, ValueError) and node.tag == "tag:yaml.org,2002:timestamp":
+                # an impossible date (2026-02-30) stays text: the field check reports it with its line
+                # and field, and the rest of the file is still validated
+                return node.value
             shown = node.value if isinstance(node.value, str) else ""
             raise yaml.constructor.ConstructorError(
                 None, None, f"value {shown[:40]!r} cannot be read as {node.tag.rsplit(':', 1)[-1]}",

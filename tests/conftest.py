@@ -10,9 +10,31 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, settings
+from hypothesis.database import DirectoryBasedExampleDatabase
 
 from compliance.config import PROJECT_ROOT, Settings
 from compliance.store import Store
+
+# Hypothesis: the default profile ("ci", what `./test.sh` and the README's test command run) is
+# deterministic: the same examples in the same order on every machine, no example database, no
+# timing deadline, so two runs of one commit give one answer. `./test.sh --fuzz` loads "fuzz":
+# random examples, FUZZ_FACTOR times as many, and failures replayed from .hypothesis/ on the next run.
+FUZZ_FACTOR = 10
+settings.register_profile("ci", max_examples=100, derandomize=True, database=None, deadline=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("fuzz", derandomize=False, deadline=None, print_blob=True,
+                          max_examples=100 * FUZZ_FACTOR,
+                          database=DirectoryBasedExampleDatabase(str(PROJECT_ROOT / ".hypothesis" / "examples")),
+                          suppress_health_check=[HealthCheck.too_slow])
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
+settings.load_profile(PROFILE)
+
+
+def examples(count: int) -> int:
+    """A test's own example count: as written under "ci", FUZZ_FACTOR times more under `--fuzz`."""
+    return count * FUZZ_FACTOR if PROFILE == "fuzz" else count
+
 
 EXAMPLE_DATA = PROJECT_ROOT / "data"
 POSTGRES_URL = os.environ.get("COMPLIANCE_TEST_POSTGRES_URL")

@@ -9,7 +9,7 @@ import yaml
 
 from compliance.policy.decide import Decider
 from compliance.policy.language import Vocabulary, build_policy_set
-from compliance.policy.model import PolicySet
+from compliance.policy.policyset import PolicySet
 from compliance.store import documents as d
 from compliance.yamlsource import parse_yaml
 

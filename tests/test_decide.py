@@ -157,7 +157,7 @@ def test_decision_record_carries_the_policy_digest() -> None:
     d = decider([ALLOW_ALL]).decide("b2b-feature", "user", "cloud-eu", D)
     assert d.policy_digest == "test"
     assert set(d.as_dict()) == {"feature", "category", "route", "as_of", "decision", "rules", "reasons",
-                                "waived_by", "unknown_facts", "failed_conditions", "policy_digest"}
+                                "waived_by", "unknown_facts", "failed_conditions", "policy_digest", "evidence"}
 
 
 def test_unknown_ids_name_the_closest_known_ones() -> None:

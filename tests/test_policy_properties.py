@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from compliance.policy.decide import Decider
 from compliance.policy.matrix import Matrix
+from tests.conftest import examples
 from tests.policy_helpers import decider, small_store
 
 STORE = small_store()
@@ -64,7 +65,7 @@ def decisions(dec: Decider, day: date) -> dict[tuple[str, str, str], Any]:
     return {(f, c, r): dec.decide(f, c, r, day) for f in FEATURES for c in CATEGORIES for r in ROUTES}
 
 
-FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @FAST

@@ -183,3 +183,28 @@ def test_country_codes_are_read_in_any_case_and_kept_upper_case(data_dir: Path) 
 def test_free_labels_may_be_any_short_text(data_dir: Path) -> None:
     replace_in(data_dir / "features.yaml", "tags: [content]", "tags: [Content Team, GDPR Art. 6]")
     assert problems_in(data_dir) == []
+
+
+def test_an_impossible_date_is_a_field_problem_and_validation_goes_on(data_dir: Path) -> None:
+    providers = data_dir / "providers.yaml"
+    lines = providers.read_text().splitlines()
+    at = next(i for i, line in enumerate(lines) if "expires_on:" in line)
+    lines[at] = lines[at].split("expires_on:")[0] + "expires_on: 2026-02-30"
+    first_id = next(i for i, line in enumerate(lines) if line.strip().startswith("- id:"))
+    lines[first_id] = lines[first_id].replace("- id:", "- id: Bad Id #")
+    providers.write_text("\n".join(lines) + "\n")
+    _, problems, _ = read_data_dir(data_dir)
+    dated = [p for p in problems if "2026-02-30" in p.message]
+    assert len(dated) == 1
+    assert dated[0].line == at + 1 and dated[0].field.endswith("expires_on") and "valid date" in dated[0].message
+    assert any(p.line == first_id + 1 and p.field.endswith(".id") for p in problems)  # the rest is still checked
+
+def test_a_flow_listing_a_category_twice_is_a_problem_with_its_line(data_dir: Path) -> None:
+
+    features = data_dir / "features.yaml"
+    lines = features.read_text().splitlines()
+    at = next(i for i, line in enumerate(lines) if line.strip() == "- user.name")
+    lines.insert(at + 1, lines[at])
+    features.write_text("\n".join(lines) + "\n")
+    _, problems, _ = read_data_dir(data_dir)
+    assert [(p.line, p.message) for p in problems] == [(at + 2, "category 'user.name' is listed twice in this flow")]

@@ -11,18 +11,19 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from compliance.dates import check_evaluation_day
 from compliance.policy.evaluate import FALSE, TRUE, UNKNOWN, MaskTester, compile_masks, explain, leaf_test
+from compliance.policy.evidence import SOURCED_FACTS, Evidence, note, route_evidence
 from compliance.policy.facts import SUBJECT_OF, category_facts, feature_facts, route_facts
-from compliance.policy.model import Leaf, PolicyException, PolicySet, Rule, show
-from compliance.problems import NotFound
+from compliance.policy.policyset import Leaf, PolicyException, PolicySet, Rule, show
+from compliance.problems import NotFound, closest
 from compliance.store import documents as d
 from compliance.store.derived import FRESHNESS_DAYS
-from compliance.store.validate import closest
 
 _PLACEHOLDER = re.compile(r"\{([a-z_.]+)\}")
+Outcome = Literal["allow", "deny"]
 
 
 class Decision(NamedTuple):
@@ -32,17 +33,28 @@ class Decision(NamedTuple):
     category: str
     route: str
     as_of: date
-    decision: str  # allow | deny
+    decision: Outcome
     rules: list[str]
     reasons: list[str]
     waived_by: list[str]
     unknown_facts: list[str]
     failed_conditions: list[dict[str, Any]]
     policy_digest: str
+    evidence: list[Evidence] = []  # noqa: RUF012 (never mutated; every decision passes its own)
 
     @property
     def allowed(self) -> bool:
         return self.decision == "allow"
+
+    @property
+    def verified(self) -> bool:
+        """Every vendor or route fact the deciding rules read has a verified source."""
+        return all(e.verified for e in self.evidence)
+
+    @property
+    def evidence_note(self) -> str:
+        """"allowed, but rests on 2 unverified facts: ...", or "" when all of it is verified."""
+        return note(self.allowed, self.evidence)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -50,7 +62,7 @@ class Decision(NamedTuple):
             "as_of": self.as_of.isoformat(), "decision": self.decision, "rules": list(self.rules),
             "reasons": list(self.reasons), "waived_by": list(self.waived_by),
             "unknown_facts": list(self.unknown_facts), "failed_conditions": list(self.failed_conditions),
-            "policy_digest": self.policy_digest,
+            "policy_digest": self.policy_digest, "evidence": [e.as_dict() for e in self.evidence],
         }
 
 
@@ -61,6 +73,7 @@ class CompiledRule:
     test: MaskTester | None  # None: no `when`, the rule applies unconditionally in its scope
     template: list[tuple[bool, str]]
     exceptions: list[PolicyException] = field(default_factory=list)
+    facts: tuple[str, ...] = ()  # the sourceable facts its conditions read, for the decision's evidence
 
     def render(self, facts: dict[str, Any]) -> str:
         parts = []
@@ -81,6 +94,7 @@ class _Subject:
     true: int  # leaves of this subject that are TRUE
     maybe: int  # leaves of this subject that are TRUE or UNKNOWN
     scope: int  # rules whose scope includes this subject
+    evidence: dict[str, Evidence] = field(default_factory=dict)  # routes only: fact -> its source
 
 
 def _template(reason: str) -> list[tuple[bool, str]]:
@@ -92,6 +106,21 @@ def _template(reason: str) -> list[tuple[bool, str]]:
         last = match.end()
     parts.append((False, reason[last:]))
     return [p for p in parts if p[1]]
+
+
+def _sourced_facts(rule: Rule) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(leaf.fact for leaf in (rule.when.leaves() if rule.when else [])
+                               if leaf.fact in SOURCED_FACTS))
+
+
+def _evidence(route: _Subject, rules: Iterable[CompiledRule]) -> list[Evidence]:
+    """The evidence of every sourceable fact the rules read, once each, in rule order."""
+    found: dict[str, Evidence] = {}
+    for compiled in rules:
+        for fact in compiled.facts:
+            if fact not in found:
+                found[fact] = route.evidence[fact]
+    return list(found.values())
 
 
 class Hierarchy:
@@ -153,7 +182,7 @@ class Decider:
                     self.leaves.append(leaf)
         self._leaf_tests = [(SUBJECT_OF[leaf.fact], leaf.fact, leaf_test(leaf)) for leaf in self.leaves]
         self.rules = [CompiledRule(rule, i, compile_masks(rule.when, bit_of) if rule.when else None,
-                                   _template(rule.reason))
+                                   _template(rule.reason), facts=_sourced_facts(rule))
                       for i, rule in enumerate(policies.rules)]
         by_id = {c.rule.id: c for c in self.rules}
         for exc in policies.exceptions:
@@ -216,7 +245,8 @@ class Decider:
             facts = route_facts(self.routes[route], self.providers, on, self.freshness_days)
             true, maybe = self._masks("route", facts, on)
             scope = self._scope(lambda rule: rule.routes is None or route in rule.routes)
-            found = day[route] = _Subject(facts, true, maybe, scope)
+            found = day[route] = _Subject(facts, true, maybe, scope,
+                                          route_evidence(self.routes[route], self.providers, facts))
         return found
 
     def check_known(self, kind: str, value: str, known: dict[str, Any]) -> None:
@@ -239,6 +269,7 @@ class Decider:
         denies: list[tuple[CompiledRule, int]] = []
         allows: list[CompiledRule] = []
         allow_misses: list[CompiledRule] = []
+        cleared: list[CompiledRule] = []  # deny rules in scope that did not apply: an allow rests on them too
         waived: list[str] = []
         rules = self.rules
         while in_scope:
@@ -252,6 +283,8 @@ class Decider:
                     if not found:
                         denies.append((compiled, result))
                     waived += [exc.id for exc in found if exc.id not in waived]
+                elif compiled.facts:
+                    cleared.append(compiled)
             elif result == TRUE:
                 allows.append(compiled)
             else:
@@ -269,15 +302,17 @@ class Decider:
                     text += f" (unknown: {', '.join(missing)})"
                 reasons.append(text)
             return Decision(feature, category, route, on, "deny", [c.rule.id for c, _ in denies],
-                            reasons, waived, unknown, [], digest)
+                            reasons, waived, unknown, [], digest, _evidence(r, (c for c, _ in denies)))
         facts = {**f.facts, **c.facts, **r.facts}
         if allows:
             return Decision(feature, category, route, on, "allow", [a.rule.id for a in allows],
-                            [a.render(facts) for a in allows], waived, [], [], digest)
-        return self._default_deny(feature, category, route, on, facts, allow_misses, waived)
+                            [a.render(facts) for a in allows], waived, [], [], digest,
+                            _evidence(r, [*allows, *cleared]))
+        return self._default_deny(feature, category, route, on, facts, allow_misses, waived,
+                                  _evidence(r, allow_misses))
 
     def _default_deny(self, feature: str, category: str, route: str, on: date, facts: dict[str, Any],
-                      misses: list[CompiledRule], waived: list[str]) -> Decision:
+                      misses: list[CompiledRule], waived: list[str], evidence: list[Evidence]) -> Decision:
         reasons = [f"no allow rule lets {category} go through {route}"]
         failed: list[dict[str, Any]] = []
         unknown: list[str] = []
@@ -297,4 +332,4 @@ class Decider:
         if not misses:
             reasons.append("no allow rule is in scope for this feature, category and route")
         return Decision(feature, category, route, on, "deny", [], reasons, waived, unknown, failed,
-                        self.policies.digest)
+                        self.policies.digest, evidence)

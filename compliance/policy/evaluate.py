@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from compliance.policy.model import Leaf, Node, RelativeDay
+from compliance.policy.policyset import Leaf, Node, RelativeDay
 
 FALSE, UNKNOWN, TRUE = 0, 1, 2
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from compliance.policy.decide import Decider, Decision
+from compliance.policy.evidence import note
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,15 @@ class FlowResult:
     def violations(self) -> tuple[Decision, ...]:
         return tuple(d for d in self.decisions if not d.allowed)
 
+    @property
+    def verified(self) -> bool:
+        """Every fact its categories' decisions read has a verified source (`flows --require-verified`)."""
+        return all(d.verified for d in self.decisions)
+
+    @property
+    def evidence_note(self) -> str:
+        return note(self.compliant, [e for d in self.decisions for e in d.evidence])
+
 
 @dataclass(frozen=True)
 class RouteOption:
@@ -38,6 +48,15 @@ class RouteOption:
     @property
     def allowed(self) -> bool:
         return all(d.allowed for d in self.decisions)
+
+    @property
+    def verified(self) -> bool:
+        return all(d.verified for d in self.decisions)
+
+    @property
+    def evidence_note(self) -> str:
+        """"allowed, but rests on 2 unverified facts: ...", over every category's decision; "" if all verified."""
+        return note(self.allowed, [e for d in self.decisions for e in d.evidence])
 
 
 def evaluate_flows(decider: Decider, on: date, feature: str | None = None) -> list[FlowResult]:

@@ -16,10 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from compliance.policy.facts import FACTS, FactType
-from compliance.policy.model import Leaf, Node, PolicyException, PolicySet, RelativeDay, Rule
-from compliance.problems import Problem, display_path
+from compliance.policy.policyset import Leaf, Node, PolicyException, PolicySet, RelativeDay, Rule
+from compliance.problems import Problem, closest, display_path
 from compliance.store import documents as d
-from compliance.store.validate import closest
 from compliance.yamlsource import PathKey, YamlDocument, read_limited, read_yaml
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")

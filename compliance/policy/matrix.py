@@ -20,7 +20,7 @@ from compliance.dates import check_evaluation_day
 from compliance.policy.decide import Decider
 from compliance.policy.evaluate import TRUE, leaf_test
 from compliance.policy.facts import SUBJECT_OF, route_facts
-from compliance.policy.model import Leaf, Node
+from compliance.policy.policyset import Leaf, Node
 from compliance.store import documents as d
 
 AXIS = {"feature": 0, "category": 1, "route": 2}

@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from compliance.live import LiveState, State
 from compliance.policy.decide import Decision
-from compliance.problems import ComplianceError, NotFound
+from compliance.problems import ComplianceError, NotFound, closest, closest_ids
 from compliance.routechoice import choose_routes
 from compliance.service.decisionlog import DecisionLog, LogEntry
 from compliance.service.models import (
@@ -36,7 +36,6 @@ from compliance.service.models import (
     RoutesOut,
 )
 from compliance.service.tokens import LOCAL, Client, ServiceRole, Tokens
-from compliance.store.validate import closest, closest_ids
 
 log = logging.getLogger("compliance.service")
 _CACHE_LIMIT = 200_000

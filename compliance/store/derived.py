@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-FRESHNESS_DAYS = 180
+from compliance.config import FRESHNESS_DAYS
 
 
 def agreement_active(agreement: Any | None, on: date) -> bool | None:

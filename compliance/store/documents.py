@@ -77,7 +77,7 @@ class Source(_Doc):
     field: ShortText | None = None
     url: Text | None = None
     as_of: Day | None = None
-    status: SourceStatusValue = SourceStatus.verified
+    status: SourceStatusValue = SourceStatus.unverified  # a source nobody rated is not verified
     note: Text | None = None
 
 

@@ -14,13 +14,13 @@ from sqlalchemy.orm.attributes import flag_modified
 from sqlmodel import Session, select
 
 from compliance.access import Actor, require
-from compliance.problems import Conflict, InvalidInput, NotFound, Problem
+from compliance.problems import Conflict, InvalidInput, NotFound, Problem, closest
 from compliance.store import convert
 from compliance.store import documents as d
 from compliance.store import tables as t
 from compliance.store.audit import AuditTrail, field_changes, lock_for_write
 from compliance.store.sync import KIND_OF, Kind, delete_children
-from compliance.store.validate import closest, describe_error
+from compliance.store.validate import describe_error
 
 
 def _kind(entity: str) -> Kind:

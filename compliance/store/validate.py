@@ -6,15 +6,13 @@ references, missing parents, duplicate ids), each with file, line and field.
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from compliance.problems import Problem, display_path
+from compliance.problems import Problem, closest, display_path
 from compliance.store import documents as d
 from compliance.yamlsource import PathKey, YamlDocument, read_yaml
 
@@ -34,17 +32,6 @@ ITEM_MODELS: dict[str, type[BaseModel]] = {
     "price_overrides": d.PriceOverride,
 }
 ITEM_KEY = {"categories": "key"}
-
-
-def closest_ids(word: str, known: Iterable[str]) -> list[str]:
-    """The known ids closest to an unknown one (at most three, best first)."""
-    return difflib.get_close_matches(word, list(known), n=3, cutoff=0.6)
-
-
-def closest(word: str, known: Iterable[str]) -> str:
-    """A hint naming the closest known ids, for messages about unknown ones."""
-    matches = closest_ids(word, known)
-    return f" (closest: {', '.join(matches)})" if matches else ""
 
 
 def describe_error(error: Any) -> str:
@@ -289,7 +276,7 @@ def _check_references(reader: _Reader, located: dict[str, list[_Located]]) -> No
                 missing(entry, ("flows", i, "categories", j), key, categories, "category")
                 if key in flow.categories[:j]:  # the store holds each category once per flow
                     reader.report(entry.doc, (*entry.path, "flows", i, "categories", j),
-                                  f"duplicate category {key!r} in this flow", f.id)
+                                  f"category {key!r} is listed twice in this flow", f.id)
 
     for entry in located["price_overrides"]:
         o = entry.item

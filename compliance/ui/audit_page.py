@@ -9,7 +9,7 @@ import streamlit as st
 
 from compliance.store.audit import list_events, verify_chain
 from compliance.ui import state
-from compliance.views import audit_frame
+from compliance.ui.views import audit_frame
 
 st.title("Audit log")
 with state.problems_shown(), state.store().session() as session:

@@ -53,6 +53,7 @@ for option in options:
         "rules": ", ".join(dict.fromkeys(r for d in deciding for r in d.rules)) or "default deny",
         "why": " | ".join(dict.fromkeys(reasons)),
         "waived by": ", ".join(dict.fromkeys(w for d in option.decisions for w in d.waived_by)),
+        "rests on": option.evidence_note.split(", but ", 1)[-1] if option.evidence_note else "verified facts",
     })
 table = pd.DataFrame(rows)
 allowed_count = int((table["decision"] == "ALLOW").sum())

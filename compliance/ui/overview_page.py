@@ -6,13 +6,13 @@ from datetime import date
 
 import streamlit as st
 
-from compliance.alerts import policy_alerts, store_alerts
-from compliance.overview import headline
+from compliance.alerts import policy_alerts, store_alerts, unsourced_alerts
 from compliance.textout import money
 from compliance.ui import state
+from compliance.ui.overview import headline
 
 FIX_PAGE = {"dpa": "providers", "baa": "providers", "certification": "providers", "review": "providers",
-            "route": "routes", "exception": "policies"}
+            "route": "routes", "exception": "policies", "provider_source": "providers", "route_source": "routes"}
 PAGES = {"providers": ("compliance/ui/providers_page.py", "Providers & DPAs"),
          "routes": ("compliance/ui/routes_page.py", "Routes"),
          "policies": ("compliance/ui/policies_page.py", "Policies")}
@@ -24,10 +24,10 @@ with state.problems_shown():
     snap = state.snapshot()
 data = snap.dataset
 figures = headline(data, today)
-alerts = store_alerts(data, today)
+alerts = store_alerts(data, today, window_days=state.store().settings.freshness_days)
 violating = None
 if snap.compliance:
-    alerts += policy_alerts(snap.compliance.decider, today)
+    alerts += policy_alerts(snap.compliance.decider, today) + unsourced_alerts(snap.compliance.decider, today)
     flows = snap.compliance.flows(as_of=today)
     violating = len({f.feature for f in flows if not f.compliant})
 alerts.sort(key=lambda a: a.sort_key)

@@ -9,7 +9,7 @@ import streamlit as st
 
 from compliance.policy.testing import run_policy_tests
 from compliance.ui import state
-from compliance.views import exceptions_frame, rules_frame
+from compliance.ui.views import exceptions_frame, rules_frame
 
 st.title("Policies")
 with state.problems_shown():

@@ -13,7 +13,7 @@ from compliance.store.audit import list_events
 from compliance.store.edits import provider_doc, update_provider
 from compliance.store.enums import BaaStatus, DpaStatus
 from compliance.ui import charts, state
-from compliance.views import audit_frame, expiry_events, providers_frame, sources_frame
+from compliance.ui.views import audit_frame, expiry_events, providers_frame, sources_frame
 
 st.title("Providers & DPAs")
 state.show_saved()

@@ -7,7 +7,7 @@ from datetime import date
 import streamlit as st
 
 from compliance.ui import state
-from compliance.views import routes_frame, sources_frame
+from compliance.ui.views import routes_frame, sources_frame
 
 st.title("Routes")
 st.caption("A DPA is signed with whoever processes the prompts: on a cloud route that is usually the cloud "
@@ -15,7 +15,8 @@ st.caption("A DPA is signed with whoever processes the prompts: on a cloud route
 with state.problems_shown():
     snap = state.snapshot()
 today = date.today()
-frame = routes_frame(snap.dataset, today)
+window = state.store().settings.freshness_days
+frame = routes_frame(snap.dataset, today, window)
 if frame.empty:
     st.info("No routes in the store yet. Load a data folder with `python -m compliance load DIR`.")
     st.stop()
@@ -33,7 +34,7 @@ st.dataframe(
         "unverified_facts": "unverified facts",
         "zero_data_retention": st.column_config.CheckboxColumn("ZDR"),
         "trains_on_inputs": st.column_config.CheckboxColumn("trains on inputs"),
-        "stale": st.column_config.CheckboxColumn("stale (>180 days)"),
+        "stale": st.column_config.CheckboxColumn(f"stale (>{window} days)"),
         "last_verified_on": st.column_config.DateColumn("last verified", format="YYYY-MM-DD"),
         "retention_days": st.column_config.NumberColumn("retention (days)", help="empty: unknown"),
     },

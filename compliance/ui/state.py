@@ -21,7 +21,7 @@ from compliance.access import LOCAL_ADMIN, Actor
 from compliance.api import Compliance
 from compliance.policy.language import Vocabulary, policy_files, read_policy_dir
 from compliance.policy.matrix import Matrix, MatrixResult
-from compliance.policy.model import PolicySet
+from compliance.policy.policyset import PolicySet
 from compliance.problems import ComplianceError, InvalidInput, Problem
 from compliance.store import Store
 from compliance.store import documents as d

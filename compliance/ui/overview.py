@@ -1,4 +1,4 @@
-"""Headline figures for the store, shared by the dashboard and the CLI."""
+"""Headline figures for the store, for the dashboard's overview page."""
 
 from __future__ import annotations
 

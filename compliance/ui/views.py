@@ -7,7 +7,8 @@ from typing import Any
 
 import pandas as pd
 
-from compliance.policy.model import PolicySet, show
+from compliance.config import FRESHNESS_DAYS
+from compliance.policy.policyset import PolicySet, show
 from compliance.store import documents as d
 from compliance.store.derived import active_certifications, agreement_active, days_to_expiry, route_stale
 from compliance.store.tables import AuditEventRow
@@ -62,7 +63,7 @@ def processor_note(route: d.Route, providers: dict[str, d.Provider]) -> str:
             f"so {processor}'s DPA covers it and {maker} is not in the DPA chain.")
 
 
-def routes_frame(dataset: d.DataSet, on: date, freshness_days: int = 180) -> pd.DataFrame:
+def routes_frame(dataset: d.DataSet, on: date, freshness_days: int = FRESHNESS_DAYS) -> pd.DataFrame:
     providers = {p.id: p for p in dataset.providers}
     rows = []
     for r in dataset.routes:
