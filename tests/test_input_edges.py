@@ -495,5 +495,5 @@ def test_a_category_listed_twice_in_a_flow_is_a_problem_not_a_database_error(sto
     start = text.index("categories: [") + len("categories: [")
     first = text[start:text.index(",", start)].strip().rstrip("]")
     (folder / "features.yaml").write_text(text[:start] + f"{first}, " + text[start:])
-    with pytest.raises(InvalidInput, match="duplicate category"):
+    with pytest.raises(InvalidInput, match="listed twice"):
         store.load(folder, actor=ADMIN)
