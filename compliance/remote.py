@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import threading
 from datetime import date
 from typing import Any
@@ -17,6 +18,7 @@ from urllib.parse import urlencode, urlsplit
 
 from compliance.api import Compliance, FlowCheck
 from compliance.policy.decide import Decider, Decision
+from compliance.policy.evidence import Evidence
 from compliance.policy.flows import FlowResult, RouteOption
 from compliance.policy.policyset import PolicySet
 from compliance.problems import ComplianceError, InvalidInput, NotFound, Problem
@@ -30,7 +32,20 @@ class ServiceUnavailable(ComplianceError):
 def decision_of(record: dict[str, Any]) -> Decision:
     return Decision(record["feature"], record["category"], record["route"], date.fromisoformat(record["as_of"]),
                     record["decision"], list(record["rules"]), list(record["reasons"]), list(record["waived_by"]),
-                    list(record["unknown_facts"]), list(record["failed_conditions"]), record["policy_digest"])
+                    list(record["unknown_facts"]), list(record["failed_conditions"]), record["policy_digest"],
+                    [evidence_of(e) for e in record.get("evidence", [])])
+
+
+def evidence_of(record: dict[str, Any]) -> Evidence:
+    """One evidence entry of a decision record, with its dates read back as dates."""
+    value = record["value"]
+    if isinstance(value, str) and _ISO_DAY.fullmatch(value):
+        value = date.fromisoformat(value)
+    return Evidence(record["fact"], record["subject"], value, record["status"], record["url"],
+                    date.fromisoformat(record["as_of"]) if record["as_of"] else None)
+
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class RemoteCompliance(Compliance):

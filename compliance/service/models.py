@@ -67,6 +67,8 @@ class DecisionOut(BaseModel):
     unknown_facts: list[str]
     failed_conditions: list[dict[str, Any]]
     policy_digest: str
+    evidence: list[dict[str, Any]] = Field(
+        default_factory=list, description="the facts the decision rests on: {fact, subject, value, status, url, as_of}")
     store_head: str
 
 
