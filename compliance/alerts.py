@@ -14,12 +14,12 @@ from compliance.store.derived import FRESHNESS_DAYS, route_stale
 if TYPE_CHECKING:
     from compliance.policy.decide import Decider
 
-SEVERITY_ORDER = {"expired": 0, "stale": 1, "unsourced": 2, "overdue": 3, "expiring": 4, "due": 5}
+SEVERITY_ORDER = {"expired": 0, "unsigned": 1, "stale": 2, "unsourced": 3, "overdue": 4, "expiring": 5, "due": 6}
 
 
 @dataclass(frozen=True)
 class Alert:
-    severity: str  # expired | expiring | stale | unsourced | overdue | due
+    severity: str  # expired | unsigned | expiring | stale | unsourced | overdue | due
     kind: str  # dpa | baa | certification | route | review | exception | provider_source | route_source
     subject: str  # provider, route or exception id
     message: str
@@ -27,12 +27,14 @@ class Alert:
     days: int | None  # days from the evaluation date to due_on (negative: in the past)
     breaks_on: date | None = None  # the first day the change takes effect, when it is still ahead
     breaks: tuple[str, ...] = field(default=())  # declared flows compliant the day before, not on breaks_on
+    carries: tuple[str, ...] = field(default=())  # declared flows that send data to the subject today
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         for key in ("due_on", "breaks_on"):
             data[key] = data[key].isoformat() if data[key] else None
         data["breaks"] = list(self.breaks)
+        data["carries"] = list(self.carries)
         return data
 
     @property
@@ -130,9 +132,40 @@ def route_alerts(route: d.Route, on: date, within: int = 60, window_days: int = 
                   f"stale since {due + timedelta(days=1)}", due, days)]
 
 
+def flows_by_processor(dataset: d.DataSet) -> dict[str, list[str]]:
+    """Declared flows ("feature -> route") per provider that receives their prompts."""
+    processor = {r.id: r.processor for r in dataset.routes}
+    found: dict[str, list[str]] = {}
+    for feature in dataset.features:
+        for flow in feature.flows:
+            if flow.route in processor:
+                found.setdefault(processor[flow.route], []).append(f"{feature.id} -> {flow.route}")
+    return found
+
+
+NOT_SIGNED = ("in_review", "requested", "not_started", "terminated")
+
+
+def unsigned_dpa_alerts(dataset: d.DataSet) -> list[Alert]:
+    """Processors that declared flows already send data to, without a DPA signed (or one not needed)."""
+    carried = flows_by_processor(dataset)
+    alerts = []
+    for provider in dataset.providers:
+        flows = carried.get(provider.id)
+        status = provider.dpa.status.value if provider.dpa else None
+        if not flows or (status is not None and status not in NOT_SIGNED):
+            continue
+        state = f"DPA {status.replace('_', ' ')}" if status else "no DPA recorded"
+        alerts.append(Alert("unsigned", "dpa", provider.id,
+                            f"no signed DPA with {provider.name} ({state}), but {len(flows)} declared "
+                            f"{'flow sends' if len(flows) == 1 else 'flows send'} it data", None, None,
+                            carries=tuple(flows)))
+    return alerts
+
+
 def store_alerts(dataset: d.DataSet, on: date, within: int = 60, window_days: int = FRESHNESS_DAYS) -> list[Alert]:
     """Every alert for the store on `on`, most urgent first."""
-    alerts: list[Alert] = []
+    alerts: list[Alert] = unsigned_dpa_alerts(dataset)
     for provider in dataset.providers:
         alerts += provider_alerts(provider, on, within)
     for route in dataset.routes:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import sys
@@ -28,7 +27,7 @@ from compliance.policy.testing import run_policy_tests
 from compliance.problems import ComplianceError, InvalidInput, NotFound, closest
 from compliance.scan import command as scan_command
 from compliance.store import LoadReport, Store, default_actor
-from compliance.store.audit import list_events, verify_chain
+from compliance.store.audit import export_text, list_events, verify_chain
 from compliance.textout import money, percent, progress, table
 
 EXIT_OK, EXIT_DENY, EXIT_INVALID = 0, 1, 2
@@ -362,6 +361,8 @@ def cmd_alerts(args: argparse.Namespace) -> int:
         rows.append([a.severity.upper(), a.kind, a.subject, a.message])
         for flow in a.breaks:
             rows.append(["", "", "", f"  would break: {flow}"])
+        for flow in a.carries:
+            rows.append(["", "", "", f"  carries: {flow}"])
     print(table(["severity", "kind", "subject", "what"], rows, max_width=110))
     return EXIT_OK
 
@@ -374,16 +375,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
             print(report)
             return EXIT_OK if report.ok else EXIT_DENY
         events = list_events(session)
-    events.reverse()  # oldest first, as the chain runs
-    records = [{"id": e.id, "at": e.at.isoformat(), "actor": e.actor, "action": e.action, "entity": e.entity,
-                "entity_id": e.entity_id, "changes": e.changes, "reason": e.reason, "prev_hash": e.prev_hash,
-                "hash": e.hash} for e in events]
-    if args.format == "json":
-        print(json.dumps({"events": records}, indent=2, ensure_ascii=False))
-    else:
-        writer = csv.DictWriter(sys.stdout, fieldnames=list(records[0]) if records else ["id"])
-        writer.writeheader()
-        writer.writerows({**r, "changes": json.dumps(r["changes"], ensure_ascii=False)} for r in records)
+    sys.stdout.write(export_text(events, args.format))
     return EXIT_OK
 
 

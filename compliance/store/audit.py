@@ -8,7 +8,9 @@ so concurrent writers cannot fork the chain (`prev_hash` is also unique in the t
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -167,3 +169,23 @@ def latest_event_id(session: Session) -> int:
     """The newest event's id: a cheap marker that changes with every write to the store."""
     found = session.exec(select(AuditEventRow.id).order_by(AuditEventRow.id.desc()).limit(1)).first()  # type: ignore[union-attr]
     return found or 0
+
+
+def export_records(events: list[AuditEventRow]) -> list[dict[str, Any]]:
+    """Events oldest first, every field an auditor needs to re-check the chain (full hashes, prev_hash)."""
+    ordered = sorted(events, key=lambda e: e.id or 0)
+    return [{"id": e.id, "at": e.at.isoformat(), "actor": e.actor, "action": e.action, "entity": e.entity,
+             "entity_id": e.entity_id, "changes": e.changes, "reason": e.reason, "prev_hash": e.prev_hash,
+             "hash": e.hash} for e in ordered]
+
+
+def export_text(events: list[AuditEventRow], fmt: str = "csv") -> str:
+    """The auditors' export, as `audit export` prints it and the dashboard downloads it."""
+    records = export_records(events)
+    if fmt == "json":
+        return json.dumps({"events": records}, indent=2, ensure_ascii=False) + "\n"
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(records[0]) if records else ["id"])
+    writer.writeheader()
+    writer.writerows({**r, "changes": json.dumps(r["changes"], ensure_ascii=False)} for r in records)
+    return out.getvalue()

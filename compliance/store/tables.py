@@ -321,6 +321,9 @@ class PriceOverrideRow(Versioned, table=True):
     note: str = Field(max_length=2000)
 
 
+REASON_LEN = 2000  # the longest reason an audit event keeps
+
+
 class AuditEventRow(SQLModel, table=True):
     """One change to the store. Append-only; `hash` chains each event to the one before."""
 
@@ -333,7 +336,7 @@ class AuditEventRow(SQLModel, table=True):
     entity: str = Field(max_length=40, index=True)
     entity_id: str = Field(max_length=ID_LEN, index=True)
     changes: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
-    reason: str | None = Field(default=None, max_length=2000)
+    reason: str | None = Field(default=None, max_length=REASON_LEN)
     prev_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
     hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
 
