@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from compliance.policy.flows import evaluate_flows
+from compliance.policy.flows import FlowResult
 from compliance.store import documents as d
 from compliance.store.derived import FRESHNESS_DAYS, route_stale
 
@@ -230,38 +230,51 @@ def policy_alerts(decider: Decider, on: date, within: int = 60) -> list[Alert]:
 
 
 def with_breaks(alerts: list[Alert], decider: Decider) -> list[Alert]:
-    """Attach to each upcoming change the declared flows it breaks (compliant the day before, not on the day)."""
-    cache: dict[date, dict[tuple[str, int], Any]] = {}
+    """Attach to each upcoming change the declared flows it breaks (compliant the day before, not on the day).
 
-    def flows_on(day: date) -> dict[tuple[str, int], Any]:
-        if day not in cache:
-            cache[day] = {(r.feature, r.index): r for r in evaluate_flows(decider, day)}
-        return cache[day]
-
+    Only the flows a change can touch (through the provider, route or exception it is about) are decided,
+    each once per day, so the answer costs a few decisions per alert, not the whole store per date.
+    """
+    cache: dict[tuple[str, int, date], FlowResult] = {}
+    declared = [(f, i, flow) for f in decider.dataset.features for i, flow in enumerate(f.flows)]
     exceptions = {e.id: e for e in decider.policies.exceptions}
+
+    def flow_on(feature: Any, index: int, flow: Any, day: date) -> FlowResult:
+        found = cache.get((feature.id, index, day))
+        if found is None:
+            found = FlowResult(feature.id, index, flow.route, flow.model, flow.share,
+                               tuple(decider.decide(feature.id, key, flow.route, day) for key in flow.categories))
+            cache[(feature.id, index, day)] = found
+        return found
+
     result = []
     for alert in alerts:
         if alert.breaks_on is None:
             result.append(alert)
             continue
-        before, after = flows_on(alert.breaks_on - timedelta(days=1)), flows_on(alert.breaks_on)
+        day_before = alert.breaks_on - timedelta(days=1)
         broken = []
-        for key, flow in after.items():
-            if flow.compliant or not before[key].compliant or not _touches(alert, flow, decider, exceptions):
+        for feature, index, flow in declared:
+            if not _touches(alert, feature.id, flow.route, decider, exceptions):
                 continue
-            categories = ", ".join(d.category for d in flow.violations)
-            broken.append(f"{flow.feature} -> {flow.route} ({categories})")
+            after = flow_on(feature, index, flow, alert.breaks_on)
+            if after.compliant or not flow_on(feature, index, flow, day_before).compliant:
+                continue
+            categories = ", ".join(d.category for d in after.violations)
+            broken.append(f"{after.feature} -> {after.route} ({categories})")
         result.append(replace(alert, breaks=tuple(broken)))
     return result
 
 
-def _touches(alert: Alert, flow: Any, decider: Decider, exceptions: dict[str, Any]) -> bool:
-    route = decider.routes[flow.route]
+def _touches(alert: Alert, feature: str, route_id: str, decider: Decider, exceptions: dict[str, Any]) -> bool:
+    route = decider.routes.get(route_id)
+    if route is None:
+        return False
     if alert.kind in ("dpa", "baa", "certification"):
         return alert.subject in (route.processor, route.model_provider)
     if alert.kind == "route":
-        return alert.subject == flow.route
+        return alert.subject == route_id
     if alert.kind == "exception":
         exc = exceptions[alert.subject]
-        return exc.feature == flow.feature and flow.route in exc.routes
+        return bool(exc.feature == feature and route_id in exc.routes)
     return False
