@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from compliance.policy.flows import FlowResult
+from compliance.policy.flows import FlowResult, evaluate_flows
 from compliance.store import documents as d
 from compliance.store.derived import FRESHNESS_DAYS, route_stale
 
