@@ -8,19 +8,19 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from compliance.dates import in_evaluation_range, shift
-from compliance.policy.flows import evaluate_flows
+from compliance.policy.flows import FlowResult, evaluate_flows
 from compliance.store import documents as d
 from compliance.store.derived import FRESHNESS_DAYS, route_stale
 
 if TYPE_CHECKING:
     from compliance.policy.decide import Decider
 
-SEVERITY_ORDER = {"expired": 0, "stale": 1, "unsourced": 2, "overdue": 3, "expiring": 4, "due": 5}
+SEVERITY_ORDER = {"expired": 0, "unsigned": 1, "stale": 2, "unsourced": 3, "overdue": 4, "expiring": 5, "due": 6}
 
 
 @dataclass(frozen=True)
 class Alert:
-    severity: str  # expired | expiring | stale | unsourced | overdue | due
+    severity: str  # expired | unsigned | expiring | stale | unsourced | overdue | due
     kind: str  # dpa | baa | certification | route | review | exception | provider_source | route_source
     subject: str  # provider, route or exception id
     message: str
@@ -28,12 +28,14 @@ class Alert:
     days: int | None  # days from the evaluation date to due_on (negative: in the past)
     breaks_on: date | None = None  # the first day the change takes effect, when it is still ahead
     breaks: tuple[str, ...] = field(default=())  # declared flows compliant the day before, not on breaks_on
+    carries: tuple[str, ...] = field(default=())  # declared flows that send data to the subject today
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         for key in ("due_on", "breaks_on"):
             data[key] = data[key].isoformat() if data[key] else None
         data["breaks"] = list(self.breaks)
+        data["carries"] = list(self.carries)
         return data
 
     @property
@@ -131,9 +133,40 @@ def route_alerts(route: d.Route, on: date, within: int = 60, window_days: int = 
                   f"stale since {shift(due, 1)}", due, days)]
 
 
+def flows_by_processor(dataset: d.DataSet) -> dict[str, list[str]]:
+    """Declared flows ("feature -> route") per provider that receives their prompts."""
+    processor = {r.id: r.processor for r in dataset.routes}
+    found: dict[str, list[str]] = {}
+    for feature in dataset.features:
+        for flow in feature.flows:
+            if flow.route in processor:
+                found.setdefault(processor[flow.route], []).append(f"{feature.id} -> {flow.route}")
+    return found
+
+
+NOT_SIGNED = ("in_review", "requested", "not_started", "terminated")
+
+
+def unsigned_dpa_alerts(dataset: d.DataSet) -> list[Alert]:
+    """Processors that declared flows already send data to, without a DPA signed (or one not needed)."""
+    carried = flows_by_processor(dataset)
+    alerts = []
+    for provider in dataset.providers:
+        flows = carried.get(provider.id)
+        status = provider.dpa.status.value if provider.dpa else None
+        if not flows or (status is not None and status not in NOT_SIGNED):
+            continue
+        state = f"DPA {status.replace('_', ' ')}" if status else "no DPA recorded"
+        alerts.append(Alert("unsigned", "dpa", provider.id,
+                            f"no signed DPA with {provider.name} ({state}), but {len(flows)} declared "
+                            f"{'flow sends' if len(flows) == 1 else 'flows send'} it data", None, None,
+                            carries=tuple(flows)))
+    return alerts
+
+
 def store_alerts(dataset: d.DataSet, on: date, within: int = 60, window_days: int = FRESHNESS_DAYS) -> list[Alert]:
     """Every alert for the store on `on`, most urgent first."""
-    alerts: list[Alert] = []
+    alerts: list[Alert] = unsigned_dpa_alerts(dataset)
     for provider in dataset.providers:
         alerts += provider_alerts(provider, on, within)
     for route in dataset.routes:
@@ -198,39 +231,52 @@ def policy_alerts(decider: Decider, on: date, within: int = 60) -> list[Alert]:
 
 
 def with_breaks(alerts: list[Alert], decider: Decider) -> list[Alert]:
-    """Attach to each upcoming change the declared flows it breaks (compliant the day before, not on the day)."""
-    cache: dict[date, dict[tuple[str, int], Any]] = {}
+    """Attach to each upcoming change the declared flows it breaks (compliant the day before, not on the day).
 
-    def flows_on(day: date) -> dict[tuple[str, int], Any]:
-        if day not in cache:
-            cache[day] = {(r.feature, r.index): r for r in evaluate_flows(decider, day)}
-        return cache[day]
-
+    Only the flows a change can touch (through the provider, route or exception it is about) are decided,
+    each once per day, so the answer costs a few decisions per alert, not the whole store per date.
+    """
+    cache: dict[tuple[str, int, date], FlowResult] = {}
+    declared = [(f, i, flow) for f in decider.dataset.features for i, flow in enumerate(f.flows)]
     exceptions = {e.id: e for e in decider.policies.exceptions}
+
+    def flow_on(feature: Any, index: int, flow: Any, day: date) -> FlowResult:
+        found = cache.get((feature.id, index, day))
+        if found is None:
+            found = FlowResult(feature.id, index, flow.route, flow.model, flow.share,
+                               tuple(decider.decide(feature.id, key, flow.route, day) for key in flow.categories))
+            cache[(feature.id, index, day)] = found
+        return found
+
     result = []
     for alert in alerts:
         if alert.breaks_on is None or not in_evaluation_range(shift(alert.breaks_on, -1)) \
                 or not in_evaluation_range(alert.breaks_on):
             result.append(alert)
             continue
-        before, after = flows_on(shift(alert.breaks_on, -1)), flows_on(alert.breaks_on)
+        day_before = shift(alert.breaks_on, -1)
         broken = []
-        for key, flow in after.items():
-            if flow.compliant or not before[key].compliant or not _touches(alert, flow, decider, exceptions):
+        for feature, index, flow in declared:
+            if not _touches(alert, feature.id, flow.route, decider, exceptions):
                 continue
-            categories = ", ".join(d.category for d in flow.violations)
-            broken.append(f"{flow.feature} -> {flow.route} ({categories})")
+            after = flow_on(feature, index, flow, alert.breaks_on)
+            if after.compliant or not flow_on(feature, index, flow, day_before).compliant:
+                continue
+            categories = ", ".join(d.category for d in after.violations)
+            broken.append(f"{after.feature} -> {after.route} ({categories})")
         result.append(replace(alert, breaks=tuple(broken)))
     return result
 
 
-def _touches(alert: Alert, flow: Any, decider: Decider, exceptions: dict[str, Any]) -> bool:
-    route = decider.routes[flow.route]
+def _touches(alert: Alert, feature: str, route_id: str, decider: Decider, exceptions: dict[str, Any]) -> bool:
+    route = decider.routes.get(route_id)
+    if route is None:
+        return False
     if alert.kind in ("dpa", "baa", "certification"):
         return alert.subject in (route.processor, route.model_provider)
     if alert.kind == "route":
-        return alert.subject == flow.route
+        return alert.subject == route_id
     if alert.kind == "exception":
         exc = exceptions[alert.subject]
-        return exc.feature == flow.feature and flow.route in exc.routes
+        return bool(exc.feature == feature and route_id in exc.routes)
     return False

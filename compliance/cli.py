@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import sys
@@ -28,7 +27,7 @@ from compliance.policy.testing import run_policy_tests
 from compliance.problems import ComplianceError, InvalidInput, NotFound, closest
 from compliance.scan import command as scan_command
 from compliance.store import LoadReport, Store, default_actor
-from compliance.store.audit import chain_events, list_events, verify_chain
+from compliance.store.audit import chain_events, export_text, list_events, verify_chain
 from compliance.store.audit_checkpoint import Checkpoint, read_checkpoint, take_checkpoint
 from compliance.store.audit_key import audit_key
 from compliance.textout import SafeStream, money, percent, printable, progress, table
@@ -372,6 +371,8 @@ def cmd_alerts(args: argparse.Namespace) -> int:
         rows.append([a.severity.upper(), a.kind, a.subject, a.message])
         for flow in a.breaks:
             rows.append(["", "", "", f"  would break: {flow}"])
+        for flow in a.carries:
+            rows.append(["", "", "", f"  carries: {flow}"])
     print(table(["severity", "kind", "subject", "what"], rows, max_width=110))
     return EXIT_OK
 
@@ -387,17 +388,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         if args.audit_command == "checkpoint":
             return write_checkpoint(take_checkpoint(chain_events(session), audit_key()), args.out)
         events = list_events(session)
-    events.reverse()  # oldest first, as the chain runs
-    records = [{"id": e.id, "at": e.at.isoformat(), "actor": e.actor, "action": e.action, "entity": e.entity,
-                "entity_id": e.entity_id, "changes": e.changes, "reason": e.reason, "prev_hash": e.prev_hash,
-                "hash": e.hash} for e in events]
-    if args.format == "json":
-        print(json.dumps({"events": records}, indent=2, ensure_ascii=False))
-    else:
-        writer = csv.DictWriter(sys.stdout, fieldnames=list(records[0]) if records else ["id"])
-        writer.writeheader()
-        writer.writerows({key: spreadsheet_safe(value) for key, value in
-                          {**r, "changes": json.dumps(r["changes"], ensure_ascii=False)}.items()} for r in records)
+    sys.stdout.write(export_text(events, args.format))
     return EXIT_OK
 
 
@@ -415,13 +406,6 @@ def write_checkpoint(point: Checkpoint, out: str | None) -> int:
     print(f"checkpoint written to {out}: {point.events} events, head #{point.head_id} {point.head_hash[:16]}…"
           + (" (signed with the audit key)" if point.mac else " (unkeyed)"))
     return EXIT_OK
-
-
-def spreadsheet_safe(value: Any) -> Any:
-    """A CSV cell a spreadsheet will not run as a formula (OWASP: prefix =, +, -, @, tab, CR with ')."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -103,7 +103,8 @@ def test_route_checker_marks_the_cheapest_allowed_route(app_env: Path) -> None:
 def test_provider_edit_changes_the_store_and_writes_an_audit_event(app_env: Path) -> None:
     at = open_page("providers_page")
     at.selectbox(key="provider-select").set_value("google").run()
-    at.date_input(key="google-dpa-expires").set_value(date(2027, 9, 30))
+    at.date_input(key="provider-google-v1-dpa-expires").set_value(date(2027, 9, 30))
+    at.text_input(key="provider-google-v1-reason").set_value("renewal signed")
     at.button(key="provider-save").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     store = open_store(f"sqlite:///{app_env}", PROJECT_ROOT / "data")
@@ -113,6 +114,7 @@ def test_provider_edit_changes_the_store_and_writes_an_audit_event(app_env: Path
         last = session.exec(select(AuditEventRow).order_by(AuditEventRow.id.desc())).first()  # type: ignore[union-attr]
     assert last is not None and (last.entity, last.entity_id, last.actor) == ("provider", "google", "local-admin")
     assert last.changes["dpa"]["new"]["expires_on"] == "2027-09-30"
+    assert last.reason == "renewal signed"
 
 
 def test_a_stale_provider_edit_is_refused_with_a_message(app_env: Path) -> None:
@@ -123,7 +125,8 @@ def test_a_stale_provider_edit_is_refused_with_a_message(app_env: Path) -> None:
         _, version = provider_doc(session, "google")
         set_agreement_expiry(session, provider_id="google", kind="dpa", expires_on=date(2027, 3, 31),
                              expected_version=version, actor=Actor("someone-else", Role.legal))
-    at.date_input(key="google-dpa-expires").set_value(date(2027, 9, 30))
+    at.date_input(key="provider-google-v1-dpa-expires").set_value(date(2027, 9, 30))
+    at.text_input(key="provider-google-v1-reason").set_value("renewal")
     at.button(key="provider-save").click().run()
     assert any("changed by someone else" in e.value for e in at.error)
     google = next(p for p in store.read().providers if p.id == "google")
@@ -134,6 +137,7 @@ def test_cost_inputs_edit_is_saved_and_audited(app_env: Path) -> None:
     at = open_page("costs_page")
     at.session_state["segment-editor"] = {"edited_rows": {1: {"users": 3_000_000}}, "added_rows": [],
                                           "deleted_rows": []}
+    at.text_input(key="costs-reason-0").set_value("new user forecast")
     at.button(key="costs-save").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     store = open_store(f"sqlite:///{app_env}", PROJECT_ROOT / "data")

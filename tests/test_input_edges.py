@@ -17,7 +17,7 @@ from annotated_types import MaxLen
 
 from compliance.access import Actor, Role
 from compliance.api import Compliance
-from compliance.cli import main, spreadsheet_safe
+from compliance.cli import main
 from compliance.config import PROJECT_ROOT, Settings
 from compliance.policy.language import Vocabulary, build_policy_set
 from compliance.policy.matrix import Matrix
@@ -25,7 +25,7 @@ from compliance.problems import ComplianceError, InvalidInput
 from compliance.store import Store
 from compliance.store import documents as d
 from compliance.store import tables as t
-from compliance.store.audit import latest_event_id
+from compliance.store.audit import latest_event_id, spreadsheet_safe
 from compliance.store.edits import update_record
 from compliance.store.validate import read_data_dir
 from compliance.textout import printable

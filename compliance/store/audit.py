@@ -11,7 +11,9 @@ so concurrent writers cannot fork the chain (`prev_hash` is also unique in the t
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -242,3 +244,31 @@ def latest_event_id(session: Session) -> int:
     """The newest event's id: a cheap marker that changes with every write to the store."""
     found = session.exec(select(AuditEventRow.id).order_by(AuditEventRow.id.desc()).limit(1)).first()  # type: ignore[union-attr]
     return found or 0
+
+
+def export_records(events: list[AuditEventRow]) -> list[dict[str, Any]]:
+    """Events oldest first, every field an auditor needs to re-check the chain (full hashes, prev_hash)."""
+    ordered = sorted(events, key=lambda e: e.id or 0)
+    return [{"id": e.id, "at": e.at.isoformat(), "actor": e.actor, "action": e.action, "entity": e.entity,
+             "entity_id": e.entity_id, "changes": e.changes, "reason": e.reason, "prev_hash": e.prev_hash,
+             "hash": e.hash} for e in ordered]
+
+
+def export_text(events: list[AuditEventRow], fmt: str = "csv") -> str:
+    """The auditors' export, as `audit export` prints it and the dashboard downloads it."""
+    records = export_records(events)
+    if fmt == "json":
+        return json.dumps({"events": records}, indent=2, ensure_ascii=False) + "\n"
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(records[0]) if records else ["id"])
+    writer.writeheader()
+    writer.writerows({key: spreadsheet_safe(value) for key, value in
+                      {**r, "changes": json.dumps(r["changes"], ensure_ascii=False)}.items()} for r in records)
+    return out.getvalue()
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A CSV cell a spreadsheet will not run as a formula (OWASP: prefix =, +, -, @, tab, CR with ')."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value

@@ -23,6 +23,21 @@ def agreement_active(agreement: Any | None, on: date) -> bool | None:
     )
 
 
+def agreement_state(agreement: Any | None, on: date) -> str | None:
+    """What an agreement is on `on`, not only what is stored: a `signed` DPA past its expiry reads
+    `expired`, one signed for a later date reads `signed, not yet in force`."""
+    if agreement is None:
+        return None
+    status = str(getattr(agreement.status, "value", agreement.status))
+    if status != "signed":
+        return status.replace("_", " ")
+    if agreement.expires_on is not None and agreement.expires_on < on:
+        return "expired"
+    if agreement.signed_on is not None and agreement.signed_on > on:
+        return "signed, not yet in force"
+    return "signed"
+
+
 def days_to_expiry(agreement: Any | None, on: date) -> int | None:
     if agreement is None or agreement.expires_on is None:
         return None

@@ -88,6 +88,13 @@ class _Agreement(_Doc):
     document: Text | None = None
     notes: Text | None = None
 
+    @model_validator(mode="after")
+    def _expires_after_signing(self) -> _Agreement:
+        if self.signed_on and self.expires_on and self.expires_on < self.signed_on:
+            raise ValueError(f"expires_on {self.expires_on} is before signed_on {self.signed_on}: "
+                             "an agreement cannot end before it is signed")
+        return self
+
 
 class DpaAgreement(_Agreement):
     status: DpaStatusValue

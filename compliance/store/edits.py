@@ -48,6 +48,15 @@ def _validated(model: type[Any], data: dict[str, Any], label: str) -> Any:
                             for e in exc.errors()]) from exc
 
 
+def checked_reason(reason: str | None, label: str) -> str | None:
+    """A reason as the audit log keeps it: trimmed, empty as none, and no longer than the log's limit."""
+    text = (reason or "").strip()
+    if len(text) > t.REASON_LEN:
+        raise InvalidInput([Problem(label, None, "reason",
+                                    f"at most {t.REASON_LEN:,} characters (got {len(text):,}); shorten it")])
+    return text or None
+
+
 def update_record(session: Session, *, entity: str, key: str, expected_version: int, changes: dict[str, Any],
                   actor: Actor, reason: str | None = None) -> int:
     """Apply field changes to one record and return its new version.
@@ -58,6 +67,7 @@ def update_record(session: Session, *, entity: str, key: str, expected_version: 
     """
     kind = _kind(entity)
     require(actor, {entity})
+    reason = checked_reason(reason, f"{entity} {key}")
     lock_for_write(session)
     before, version = record_doc(session, entity, key)
     if version != expected_version:
@@ -89,6 +99,7 @@ def update_projection(session: Session, *, expected_version: int, changes: dict[
                       reason: str | None = None) -> int:
     """Edit the projection settings (months, scenarios, tiers)."""
     require(actor, {"projection"})
+    reason = checked_reason(reason, "projection")
     lock_for_write(session)
     row = session.get(t.ProjectionRow, 1)
     if row is None:

@@ -329,6 +329,8 @@ class PriceOverrideRow(Versioned, table=True):
     note: str = Field(max_length=TEXT_LEN)
 
 
+
+
 class AuditEventRow(SQLModel, table=True):
     """One change to the store. Append-only; `hash` chains each event to the one before."""
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 import pandas as pd
 import streamlit as st
 
-from compliance.store.audit import list_events, verify_chain
+from compliance.store.audit import export_text, list_events, verify_chain
 from compliance.ui import state
 from compliance.ui.views import audit_frame
 
@@ -41,6 +41,17 @@ with state.store().session() as session:
 st.caption(f"{len(events)} of {len(everything)} events")
 st.dataframe(events, hide_index=True, width="stretch",
              column_config={"at": st.column_config.DatetimeColumn("at (UTC)", format="YYYY-MM-DD HH:mm:ss"),
-                            "changes": st.column_config.TextColumn("changes", width="large")})
-st.download_button("Export for auditors (CSV)", data=lambda: events.to_csv(index=False),
-                   file_name="audit-log.csv", mime="text/csv", key="audit-csv")
+                            "changes": st.column_config.TextColumn("changes (old -> new)", width="large"),
+                            "reason": st.column_config.TextColumn("reason", width="medium")},
+             column_order=["at", "actor", "entity", "entity_id", "changes", "reason", "action", "id", "hash"])
+
+
+def _export() -> str:
+    with state.store().session() as session:
+        return export_text(list_events(session))
+
+
+st.download_button("Export the whole log for auditors (CSV)", data=_export, file_name="audit-log.csv",
+                   mime="text/csv", key="audit-csv",
+                   help="The same file as `python -m compliance audit export`: every event oldest first, with "
+                        "full hashes and the previous hash, so the chain can be re-checked from it.")

@@ -10,6 +10,9 @@ import plotly.graph_objects as go
 
 from compliance.ui.state import ALLOW_COLOUR, DENY_COLOUR, NEUTRAL_COLOUR
 
+# Legends sit below the plot, so a phone's 390 pixels go to the data, not to a legend beside it.
+LEGEND_BELOW = {"orientation": "h", "yanchor": "top", "y": -0.18, "xanchor": "left", "x": 0, "title": None}
+
 KIND_COLOURS = {"DPA": "#0072B2", "BAA": "#CC79A7", "certification": "#009E73", "review": "#E69F00"}
 
 
@@ -27,7 +30,8 @@ def expiry_timeline(events: pd.DataFrame, today: date) -> go.Figure:
                      color_discrete_map=KIND_COLOURS, height=max(260, 32 * frame["provider"].nunique() + 120))
     fig.update_traces(marker={"size": 12})
     _today_line(fig, today)
-    fig.update_layout(xaxis_title=None, yaxis_title=None, legend_title=None, margin={"t": 30})
+    fig.update_layout(xaxis_title=None, yaxis_title=None, legend=LEGEND_BELOW, margin={"t": 30, "l": 0, "r": 0})
+    fig.update_yaxes(automargin=True)
     return fig
 
 
@@ -50,14 +54,16 @@ def margin_bars(segments: pd.DataFrame) -> go.Figure:
                                                                           NEUTRAL_COLOUR),
                                  ("gross_profit", "gross profit", ALLOW_COLOUR)):
         fig.add_bar(x=segments["segment"], y=segments[column], name=name, marker_color=colour)
-    fig.update_layout(barmode="stack", yaxis_tickprefix="$", yaxis_title="per month", height=360, margin={"t": 30})
+    fig.update_layout(barmode="stack", yaxis_tickprefix="$", yaxis_title="per month", height=360, margin={"t": 30},
+                      legend=LEGEND_BELOW)
     return fig
 
 
 def projection_lines(frame: pd.DataFrame, value: str, title: str) -> go.Figure:
     fig = px.line(frame, x="date", y=value, color="scenario", line_dash="segment", height=360)
     fig.update_layout(title=title, yaxis_tickformat=".0%" if "margin" in value or "share" in value else None,
-                      yaxis_tickprefix="" if "margin" in value or "share" in value else "$", margin={"t": 40})
+                      yaxis_tickprefix="" if "margin" in value or "share" in value else "$", margin={"t": 40},
+                      legend=LEGEND_BELOW)
     return fig
 
 
@@ -69,7 +75,7 @@ def compliance_cost_bars(frame: pd.DataFrame) -> go.Figure:
                 marker_color=ALLOW_COLOUR)
     fig.add_bar(x=labels, y=frame["cheapest_monthly"], name="cheapest route (same tier)", marker_color=DENY_COLOUR)
     fig.update_layout(barmode="group", yaxis_tickprefix="$", yaxis_title="per month", height=380, margin={"t": 30},
-                      xaxis={"tickangle": -30})
+                      xaxis={"tickangle": -30}, legend={**LEGEND_BELOW, "y": -0.35})
     return fig
 
 
@@ -82,5 +88,5 @@ def tornado(frame: pd.DataFrame, segment: str) -> go.Figure:
     fig.add_bar(y=rows["driver"], x=rows["cost_change_low"], orientation="h", name="-20%", marker_color=ALLOW_COLOUR)
     fig.add_bar(y=rows["driver"], x=rows["cost_change_high"], orientation="h", name="+20%", marker_color=DENY_COLOUR)
     fig.update_layout(barmode="overlay", xaxis_tickprefix="$", xaxis_title="change in monthly LLM cost",
-                      height=320, title=f"Sensitivity: {segment}", margin={"t": 40})
+                      height=320, title=f"Sensitivity: {segment}", margin={"t": 40}, legend=LEGEND_BELOW)
     return fig

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from compliance.problems import ComplianceError, Conflict
+from compliance.problems import ComplianceError, Conflict, InvalidInput
 from compliance.store.edits import projection_version, record_versions, update_projection, update_record
-from compliance.ui import charts, state
+from compliance.ui import charts, edit_form, state
 
 st.title("Costs")
 state.show_saved()
@@ -124,35 +125,69 @@ columns = ["users", "monthly_growth", "active_share", "revenue_per_user_month", 
 inputs = pd.DataFrame([{"segment": s.id, **{c: getattr(s, c) for c in columns}} for s in data.costs.segments])
 scenarios = pd.DataFrame([{"scenario": k, "annual_decline": v} for k, v in data.costs.projection.scenarios.items()],
                          columns=["scenario", "annual_decline"])
+reason_key = f"costs-reason-{st.session_state.get('costs-saves', 0)}"  # a new key after each save: emptied
 with st.form("cost-inputs"):
     edited = st.data_editor(inputs, key="segment-editor", hide_index=True, disabled=["segment"], width="stretch")
     edited_scenarios = st.data_editor(scenarios, key="scenario-editor", hide_index=True, disabled=["scenario"])
-    months = st.number_input("Projection months", min_value=1, max_value=240,
-                             value=data.costs.projection.months, key="projection-months")
+    months = st.number_input("Projection months (1-240)", value=data.costs.projection.months, step=1,
+                             key="projection-months")
+    months_slot = st.empty()
+    reason = edit_form.reason_input(reason_key)
     save = st.form_submit_button("Save inputs", type="primary", key="costs-save")
 
+
+def _numbers(before: dict[str, Any], after: dict[str, Any], label: str) -> tuple[dict[str, Any], list[str]]:
+    """The changed cells as numbers, and a message for every cell left empty."""
+    changes: dict[str, Any] = {}
+    empty = []
+    for c in columns:
+        value = after[c]
+        if value is None or pd.isna(value):
+            empty.append(f"{label}: {c.replace('_', ' ')} is empty; enter a number")
+        elif value != before[c]:
+            changes[c] = int(value) if c == "users" else float(value)
+    return changes, empty
+
+
 if save:
+    problems = [f"{p.field}: {p.message}" for p in edit_form.reason_problems(reason, "cost inputs")]
+    segment_changes = []
+    for before, after in zip(inputs.to_dict("records"), edited.to_dict("records"), strict=True):
+        changes, empty = _numbers(before, after, f"segment {before['segment']}")
+        problems += empty
+        if changes:
+            segment_changes.append((str(before["segment"]), changes))
+    new_scenarios: dict[str, float] = {}
+    for row in edited_scenarios.to_dict("records"):
+        if row["annual_decline"] is None or pd.isna(row["annual_decline"]):
+            problems.append(f"scenario {row['scenario']}: annual decline is empty; enter a fraction such as 0.5")
+        else:
+            new_scenarios[str(row["scenario"])] = float(row["annual_decline"])
+    if not 1 <= months <= 240:
+        months_slot.error(f"Projection months must be a whole number from 1 to 240 (got {months:g}).")
+        problems.append(f"projection months must be from 1 to 240 (got {months:g})")
     try:
+        if problems:
+            raise InvalidInput([])
         with state.store().session() as session:
             saved = 0
-            for before, after in zip(inputs.to_dict("records"), edited.to_dict("records"), strict=True):
-                changes = {c: after[c] for c in columns if after[c] != before[c]}
-                if changes:
-                    changes = {k: (int(v) if k == "users" else float(v)) for k, v in changes.items()}
-                    update_record(session, entity="segment", key=before["segment"], changes=changes,
-                                  expected_version=st.session_state["segment-versions"][before["segment"]],
-                                  actor=state.current_actor())
-                    saved += 1
-            new_scenarios = {r["scenario"]: float(r["annual_decline"]) for r in edited_scenarios.to_dict("records")}
+            for segment_id, changes in segment_changes:
+                update_record(session, entity="segment", key=segment_id, changes=changes,
+                              expected_version=st.session_state["segment-versions"][segment_id],
+                              actor=state.current_actor(), reason=reason)
+                saved += 1
             if new_scenarios != data.costs.projection.scenarios or int(months) != data.costs.projection.months:
                 update_projection(session, expected_version=st.session_state["projection-version"],
                                   changes={"scenarios": new_scenarios, "months": int(months)},
-                                  actor=state.current_actor())
+                                  actor=state.current_actor(), reason=reason)
                 saved += 1
+    except InvalidInput as exc:
+        st.error("Not saved:\n" + "\n".join(f"- {line}" for line in problems or [str(p) for p in exc.problems]))
     except ComplianceError as exc:
         state.show_not_saved(exc)
         if isinstance(exc, Conflict):
             del st.session_state["segment-versions"]
     else:
         del st.session_state["segment-versions"]
+        st.session_state["costs-saves"] = st.session_state.get("costs-saves", 0) + 1
         state.saved(f"Saved {saved} change(s)." if saved else "Nothing changed.")

@@ -1,4 +1,5 @@
-"""Providers & DPAs (legal): status, expiries, evidence, history, and audited edits."""
+"""Providers & DPAs (legal): what needs attention, effective agreement states, what breaks if an
+agreement lapses, evidence, history, and audited edits that never overwrite a colleague's change."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from compliance.problems import ComplianceError, Conflict
+from compliance.attention import needs_attention
+from compliance.problems import ComplianceError, Conflict, InvalidInput
 from compliance.store.audit import list_events
+from compliance.store.derived import agreement_state
 from compliance.store.edits import provider_doc, update_provider
-from compliance.store.enums import BaaStatus, DpaStatus
-from compliance.ui import charts, state
-from compliance.ui.views import audit_frame, expiry_events, providers_frame, sources_frame
+from compliance.store.enums import BaaStatus, DpaStatus, SourceStatus
+from compliance.ui import charts, edit_form, state
+from compliance.ui.views import audit_frame, expiry_events, providers_frame, search, sources_frame
 
 st.title("Providers & DPAs")
 state.show_saved()
@@ -24,19 +27,43 @@ data = snap.dataset
 if not data.providers:
     st.info("No providers in the store yet. Load a data folder with `python -m compliance load DIR`.")
     st.stop()
+key = state.marker()
 
+# --- needs attention ---------------------------------------------------------------------------
+st.subheader("Needs attention")
+within = st.number_input("DPAs expiring within (days)", value=60, step=30, key="attention-within",
+                         help="Also lists providers with no signed DPA and expired DPAs, whatever the window.")
+if within < 0 or within > state.LOOKAHEAD_DAYS:
+    st.error(f"The window is a number of days from 0 to {state.LOOKAHEAD_DAYS:,} (got {within:,.0f}); "
+             "showing 60 days.")
+    within = 60
+attention = needs_attention(data, today, int(within))
+if attention.empty:
+    st.success(f"Every provider has a signed DPA in force for at least the next {int(within)} days.")
+else:
+    st.dataframe(attention, hide_index=True, width="stretch", key="attention-table",
+                 column_order=["provider", "issue", "declared_flows", "days_to_expiry", "dpa_state", "owner"],
+                 column_config={"declared_flows": st.column_config.NumberColumn(
+                     "flows sending data", help="declared flows whose prompts this provider processes today"),
+                     "days_to_expiry": st.column_config.NumberColumn("days left"),
+                     "dpa_state": "DPA state"})
+
+# --- all providers -------------------------------------------------------------------------------
+st.subheader("All providers")
 frame = providers_frame(data, today)
-query = st.text_input("Search providers", placeholder="name, legal entity, DPA status, certification")
-shown = frame
-if query:
-    text = frame.astype(str).agg(" ".join, axis=1)
-    shown = frame[text.str.contains(query, case=False, regex=False)]
-st.dataframe(shown, hide_index=True, width="stretch", column_config={
-    "legal_entity": "legal entity", "dpa_status": "DPA status", "baa_status": "BAA status",
+query = st.text_input("Search providers", placeholder="name, legal entity, DPA state, certification",
+                      max_chars=200, key="provider-search")
+shown = search(frame, query)
+if query and shown.empty:
+    st.caption(f"No provider matches “{query.strip()}”.")
+st.dataframe(shown, hide_index=True, width="stretch", column_order=[
+    "name", "dpa_state", "dpa_expires_on", "dpa_days_to_expiry", "baa_state", "certifications", "owner",
+    "next_review_on", "legal_entity", "hq", "transfer_mechanism", "dpa_status", "dpa_signed_on",
+    "last_reviewed_on", "unverified_facts", "id"], column_config={
+    "dpa_state": st.column_config.TextColumn("DPA state", help="as of today: signed but past expiry reads expired"),
+    "baa_state": "BAA state", "legal_entity": "legal entity", "dpa_status": "DPA status (stored)",
     "transfer_mechanism": "transfer mechanism", "certifications": "current certifications",
     "unverified_facts": "unverified facts",
-    "dpa_active": st.column_config.CheckboxColumn("DPA in force"),
-    "baa_active": st.column_config.CheckboxColumn("BAA in force"),
     "dpa_expires_on": st.column_config.DateColumn("DPA expires", format="YYYY-MM-DD"),
     "dpa_signed_on": st.column_config.DateColumn("DPA signed", format="YYYY-MM-DD"),
     "next_review_on": st.column_config.DateColumn("next review", format="YYYY-MM-DD"),
@@ -49,6 +76,7 @@ if not events.empty:
     st.subheader("Expiries and reviews")
     st.plotly_chart(charts.expiry_timeline(events, today), width="stretch")
 
+# --- one provider --------------------------------------------------------------------------------
 st.subheader("Provider details")
 ids = [p.id for p in data.providers]
 wanted = st.query_params.get("id")
@@ -61,13 +89,26 @@ with left:
     st.markdown(f"**Legal entity:** {provider.legal_entity or 'not recorded'} · **HQ:** {provider.hq_country or '-'}")
     mechanism = provider.transfer_mechanism.value if provider.transfer_mechanism else "not recorded"
     st.markdown(f"**Transfer mechanism:** {mechanism}")
-    if provider.dpa and provider.dpa.document:
-        st.markdown(f"**DPA document:** [{provider.dpa.version or 'link'}]({provider.dpa.document})")
+    for kind in ("dpa", "baa"):
+        agreement = getattr(provider, kind)
+        if agreement is None:
+            st.markdown(f"**{kind.upper()}:** none recorded")
+            continue
+        effective = agreement_state(agreement, today)
+        stored = agreement.status.value
+        note = "" if effective == stored else f" (stored as `{stored}`)"
+        dates = " · ".join(x for x in (f"signed {agreement.signed_on}" if agreement.signed_on else "",
+                                       f"expires {agreement.expires_on}" if agreement.expires_on else "") if x)
+        st.markdown(f"**{kind.upper()}:** {effective}{note}" + (f" · {dates}" if dates else ""))
+        if agreement.document:
+            st.markdown(f"{kind.upper()} document: [{agreement.version or agreement.document}]({agreement.document})")
+        if agreement.notes:
+            st.caption(f"{kind.upper()} note: {agreement.notes}")
     if provider.subprocessors and provider.subprocessors.url:
         st.markdown(f"**Subprocessors:** [{provider.subprocessors.url}]({provider.subprocessors.url}) "
                     f"(checked {provider.subprocessors.last_checked_on or 'never'})")
     if provider.notes:
-        st.caption(provider.notes)
+        st.caption(f"Note: {provider.notes}")
 with right:
     uses = [r for r in data.routes if pid in (r.processor, r.model_provider)]
     st.markdown("**Routes**")
@@ -77,6 +118,16 @@ with right:
     if not uses:
         st.caption("No route uses this provider.")
 
+st.markdown("**What breaks if an agreement or certification lapses**")
+lapses = state.provider_lapses(key, today, pid)
+if not lapses:
+    st.caption("No dated DPA, BAA or certification ahead for this provider.")
+for lapse in lapses:
+    broken = ", ".join(f"`{f}`" for f in lapse.breaks) if lapse.breaks else "no declared flow becomes denied"
+    st.markdown(f"- {lapse.message}: {broken}")
+    if lapse.breaks:
+        st.caption(f"  from {lapse.breaks_on}, {len(lapse.breaks)} declared flow(s) are denied")
+
 st.markdown("**Sources and evidence**")
 st.dataframe(sources_frame(provider), hide_index=True, width="stretch",
              column_config={"url": st.column_config.LinkColumn("source")})
@@ -84,82 +135,140 @@ st.dataframe(sources_frame(provider), hide_index=True, width="stretch",
 st.markdown("**Change history**")
 with state.store().session() as session:
     history = audit_frame(list_events(session, entity="provider", entity_id=pid, limit=50))
-st.dataframe(history, hide_index=True, width="stretch")
+st.dataframe(history, hide_index=True, width="stretch", column_order=["at", "actor", "changes", "reason", "action"],
+             column_config={"at": st.column_config.DatetimeColumn("at (UTC)", format="YYYY-MM-DD HH:mm"),
+                            "changes": st.column_config.TextColumn("changes (old -> new)", width="large")})
 
-# --- editing -----------------------------------------------------------------------------------
-version_key = f"provider-version-{pid}"
-with state.problems_shown(), state.store().session() as session:
-    _, current_version = provider_doc(session, pid)
-if version_key not in st.session_state:
-    st.session_state[version_key] = current_version
-
-
-def _agreement_inputs(kind: str, agreement: Any, statuses: list[str]) -> dict[str, Any] | None:
-    st.markdown(f"**{kind.upper()}**")
-    options = ["(none recorded)", *statuses]
-    status = st.selectbox(f"{kind.upper()} status", options, key=f"{pid}-{kind}-status",
-                          index=options.index(agreement.status.value) if agreement else 0)
-    version = st.text_input(f"{kind.upper()} version", value=(agreement.version or "") if agreement else "",
-                            key=f"{pid}-{kind}-version")
-    signed = st.date_input(f"{kind.upper()} signed on", value=agreement.signed_on if agreement else None,
-                           key=f"{pid}-{kind}-signed", format="YYYY-MM-DD")
-    expires = st.date_input(f"{kind.upper()} expires on", value=agreement.expires_on if agreement else None,
-                            key=f"{pid}-{kind}-expires", format="YYYY-MM-DD")
-    if status == "(none recorded)":
-        return None
-    kept = agreement.model_dump() if agreement else {}
-    return {**kept, "status": status, "version": version or None, "signed_on": signed, "expires_on": expires}
-
-
+# --- editing -------------------------------------------------------------------------------------
 actor = state.current_actor()
 if not actor.may_change("provider"):
     st.caption(f"Your role ({actor.role.value}) can read providers but not change them; legal and admin can.")
     st.stop()
 
-with st.form(f"edit-{pid}"):
-    st.markdown(f"**Edit {provider.name}** (changes are validated like a load and recorded in the audit log)")
+name = f"provider-{pid}"
+
+
+def _load() -> tuple[Any, int]:
+    with state.store().session() as session:
+        return provider_doc(session, pid)
+
+
+with state.problems_shown():
+    base = edit_form.base(name, _load)
+    with state.store().session() as session:
+        _, stored_version = provider_doc(session, pid)
+outcome = edit_form.pop_outcome(name)
+doc = base.doc
+
+
+def k(widget: str) -> str:
+    return edit_form.key(name, base, widget)
+
+
+if stored_version != base.version:
+    st.warning(f"{doc.name} was changed since you opened this form (you see version {base.version}, the store "
+               f"holds version {stored_version}). A save will be refused; reload to edit the latest version.")
+    if st.button("Reload the latest version", key=k("reload")):
+        edit_form.rebase(name)
+        st.rerun()
+
+
+def _agreement_inputs(kind: str, agreement: Any, statuses: list[str]) -> dict[str, Any] | None:
+    label = kind.upper()
+    options = ["(none recorded)", *statuses]
+    status = st.selectbox(f"{label} status", options, key=k(f"{kind}-status"),
+                          index=options.index(agreement.status.value) if agreement else 0)
+    version = st.text_input(f"{label} version", value=(agreement.version or "") if agreement else "",
+                            key=k(f"{kind}-version"), max_chars=200)
+    signed = edit_form.date_input(f"{label} signed on", agreement.signed_on if agreement else None,
+                                  k(f"{kind}-signed"))
+    expires = edit_form.date_input(f"{label} expires on", agreement.expires_on if agreement else None,
+                                   k(f"{kind}-expires"))
+    slots[kind] = st.empty()
+    document = st.text_input(f"{label} document link", value=(agreement.document or "") if agreement else "",
+                             key=k(f"{kind}-document"), max_chars=2000, placeholder="https://...")
+    notes = st.text_area(f"{label} notes", value=(agreement.notes or "") if agreement else "",
+                         key=k(f"{kind}-notes"), max_chars=2000, height=80)
+    if status == "(none recorded)":
+        return None
+    return {"status": status, "version": version.strip() or None, "signed_on": signed, "expires_on": expires,
+            "document": document.strip() or None, "notes": notes.strip() or None}
+
+
+slots: dict[str, Any] = {}
+with st.form(k("form")):
+    st.markdown(f"**Edit {doc.name}** (validated like a load, recorded in the audit log, refused if someone "
+                "else saved first)")
     c1, c2 = st.columns(2)
     with c1:
-        dpa = _agreement_inputs("dpa", provider.dpa, DpaStatus.values())
+        dpa = _agreement_inputs("dpa", doc.dpa, DpaStatus.values())
     with c2:
-        baa = _agreement_inputs("baa", provider.baa, BaaStatus.values())
+        baa = _agreement_inputs("baa", doc.baa, BaaStatus.values())
     c3, c4, c5 = st.columns(3)
-    last_review = c3.date_input("last reviewed on", value=provider.last_reviewed_on, key=f"{pid}-last-review",
-                                format="YYYY-MM-DD")
-    next_review = c4.date_input("next review on", value=provider.next_review_on, key=f"{pid}-next-review",
-                                format="YYYY-MM-DD")
-    owner = c5.text_input("owner", value=provider.owner or "", key=f"{pid}-owner")
+    last_review = edit_form.date_input("last reviewed on", doc.last_reviewed_on, k("last-review"), c3)
+    next_review = edit_form.date_input("next review on", doc.next_review_on, k("next-review"), c4)
+    owner = c5.text_input("owner", value=doc.owner or "", key=k("owner"), max_chars=200)
+    provider_notes = st.text_area("provider notes", value=doc.notes or "", key=k("notes"), max_chars=2000, height=80)
+    st.markdown("Certifications")
     certs = st.data_editor(
-        pd.DataFrame([c.model_dump() for c in provider.certifications], columns=["name", "valid_until", "evidence"]),
-        key=f"{pid}-certs", num_rows="dynamic", hide_index=True, width="stretch",
-        column_config={"valid_until": st.column_config.DateColumn("valid until", format="YYYY-MM-DD")},
-    )
-    reason = st.text_input("reason for the change (recorded in the audit log)", key=f"{pid}-reason")
-    saved = st.form_submit_button("Save changes", type="primary", key="provider-save")
+        pd.DataFrame([c.model_dump() for c in doc.certifications], columns=["name", "valid_until", "evidence"]),
+        key=k("certs"), num_rows="dynamic", hide_index=True, width="stretch",
+        column_config={"name": st.column_config.TextColumn("name", max_chars=200),
+                       "valid_until": st.column_config.DateColumn("valid until", format="YYYY-MM-DD"),
+                       "evidence": st.column_config.TextColumn("evidence (link)", max_chars=2000)})
+    slots["certifications"] = st.empty()
+    st.markdown("Sources (where each fact comes from)")
+    sources = st.data_editor(
+        pd.DataFrame([s.model_dump(mode="json") | {"as_of": s.as_of} for s in doc.sources],
+                     columns=["field", "url", "as_of", "status", "note"]),
+        key=k("sources"), num_rows="dynamic", hide_index=True, width="stretch",
+        column_config={"field": st.column_config.TextColumn("fact (field)", max_chars=200),
+                       "url": st.column_config.TextColumn("source url", max_chars=2000),
+                       "as_of": st.column_config.DateColumn("as of", format="YYYY-MM-DD"),
+                       "status": st.column_config.SelectboxColumn("status", options=SourceStatus.values(),
+                                                                  required=True, default="verified"),
+                       "note": st.column_config.TextColumn("note", max_chars=2000)})
+    slots["sources"] = st.empty()
+    reason = edit_form.reason_input(k("reason"))
+    submitted = st.form_submit_button("Save changes", type="primary", key="provider-save")
+edit_form.show(outcome)
 
-if saved:
-    certifications = [
-        {"name": str(row["name"]).strip(), "valid_until": pd.Timestamp(row["valid_until"]).date()
-         if pd.notna(row["valid_until"]) else None, "evidence": row["evidence"] if pd.notna(row["evidence"]) else None}
-        for row in certs.to_dict("records") if pd.notna(row["name"]) and str(row["name"]).strip()
-    ]
+if submitted:
+    certifications = [{"name": r["name"], "valid_until": r["valid_until"], "evidence": r["evidence"]}
+                      for r in edit_form.editor_rows(certs)]
+    source_rows = [{**r, "status": r["status"] or "unverified"} for r in edit_form.editor_rows(sources)]
     changes = {"dpa": dpa, "baa": baa, "last_reviewed_on": last_review, "next_review_on": next_review,
-               "owner": owner or None, "certifications": certifications}
+               "owner": owner.strip() or None, "notes": provider_notes.strip() or None,
+               "certifications": certifications, "sources": source_rows}
+    refused = edit_form.reason_problems(reason, f"provider {pid}")
     try:
+        if refused:
+            raise InvalidInput(refused)
         with state.store().session() as session:
-            new_version = update_provider(session, provider_id=pid, expected_version=st.session_state[version_key],
-                                          changes=changes, actor=state.current_actor(), reason=reason or None)
+            new_version = update_provider(session, provider_id=pid, expected_version=base.version,
+                                          changes=changes, actor=actor, reason=reason)
+    except Conflict as exc:
+        tried = edit_form.tried(doc, changes)
+        edit_form.finish(name, edit_form.Outcome(errors=[
+            f"Not saved: {exc} The form now shows the stored values (version {stored_version}); apply your "
+            "edit again on top of them." + ("\n\nYour edit was:\n" + "\n".join(f"- `{t}`" for t in tried)
+                                              if tried else "")]))
+    except InvalidInput as exc:
+        by_field, rest = edit_form.split_problems(exc, slots)
+        for field, lines in by_field.items():
+            slots[field].error("\n".join(f"- {line}" for line in lines))
+        if rest:
+            st.error("Not saved:\n" + "\n".join(f"- {line}" for line in rest))
+        elif by_field:
+            st.error("Not saved: see the messages beside the fields above.")
     except ComplianceError as exc:
-        state.show_not_saved(exc)
-        if isinstance(exc, Conflict):
-            st.session_state["conflict"] = pid
+        st.error(f"Not saved: {exc}")
     else:
-        st.session_state[version_key] = new_version
-        state.saved(f"Saved {provider.name} (version {new_version}).")
-
-if st.session_state.get("conflict") == pid and st.button("Reload the latest version", key=f"{pid}-reload"):
-    st.session_state[version_key] = current_version
-    st.session_state.pop("conflict", None)
-    for key in [k for k in st.session_state if str(k).startswith(f"{pid}-")]:
-        del st.session_state[key]
-    st.rerun()
+        warnings = [f"Saved, but the {kind.upper()} is marked signed and its expiry {agreement['expires_on']} is "
+                    f"already past: it reads as expired. Correct the expiry or the status if that is wrong."
+                    for kind, agreement in (("dpa", dpa), ("baa", baa))
+                    if agreement and agreement["status"] == "signed" and agreement["expires_on"]
+                    and agreement["expires_on"] < today]
+        done = (f"Saved {doc.name} (version {new_version})." if new_version != base.version
+                else "Nothing changed, so nothing was saved.")
+        edit_form.finish(name, edit_form.Outcome(done=done, warnings=warnings))

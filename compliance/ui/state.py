@@ -18,6 +18,7 @@ import streamlit as st
 
 from compliance import costs
 from compliance.access import LOCAL_ADMIN, Actor
+from compliance.alerts import Alert, policy_alerts, provider_alerts, store_alerts, unsourced_alerts, with_breaks
 from compliance.api import Compliance
 from compliance.policy.language import Vocabulary, policy_files, read_policy_dir
 from compliance.policy.matrix import Matrix, MatrixResult
@@ -107,6 +108,30 @@ def cost_table(key: tuple[int, tuple[tuple[str, int, int], ...]], on: date, name
     return None
 
 
+LOOKAHEAD_DAYS = 3650  # "what breaks if it lapses" looks this far ahead
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def alerts(key: tuple[int, tuple[tuple[str, int, int], ...]], on: date, within: int) -> list[Alert]:
+    """The CLI's `alerts`: store, policy and unsourced-fact alerts within `within` days, each with the flows
+    it breaks."""
+    snap = _snapshot(*key)
+    found = store_alerts(snap.dataset, on, within, store().settings.freshness_days)
+    if snap.compliance is not None:
+        decider = snap.compliance.decider
+        found = with_breaks(found + policy_alerts(decider, on, within) + unsourced_alerts(decider, on), decider)
+    return sorted(found, key=lambda a: a.sort_key)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def provider_lapses(key: tuple[int, tuple[tuple[str, int, int], ...]], on: date, provider_id: str) -> list[Alert]:
+    """Each dated DPA, BAA and certification of a provider, with the declared flows its end would break."""
+    snap = _snapshot(*key)
+    provider = next(p for p in snap.dataset.providers if p.id == provider_id)
+    found = [a for a in provider_alerts(provider, on, LOOKAHEAD_DAYS) if a.kind in ("dpa", "baa", "certification")]
+    return with_breaks(found, snap.compliance.decider) if snap.compliance is not None else found
+
+
 def current_actor() -> Actor:
     """Who is making changes: the signed-in user with their mapped role, or the local administrator."""
     actor = st.session_state.get("actor")
@@ -121,8 +146,9 @@ def saved(message: str) -> None:
 
 
 def show_saved() -> None:
+    """The confirmation as a toast, where the user is looking whatever the scroll position."""
     if message := st.session_state.pop("flash", None):
-        st.success(message)
+        st.toast(message, icon=":material/check_circle:")
 
 
 def show_not_saved(exc: ComplianceError) -> None:

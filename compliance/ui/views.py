@@ -10,7 +10,13 @@ import pandas as pd
 from compliance.config import FRESHNESS_DAYS
 from compliance.policy.policyset import PolicySet, show
 from compliance.store import documents as d
-from compliance.store.derived import active_certifications, agreement_active, days_to_expiry, route_stale
+from compliance.store.derived import (
+    active_certifications,
+    agreement_active,
+    agreement_state,
+    days_to_expiry,
+    route_stale,
+)
 from compliance.store.tables import AuditEventRow
 
 
@@ -22,10 +28,13 @@ def providers_frame(dataset: d.DataSet, on: date) -> pd.DataFrame:
     rows = []
     for p in dataset.providers:
         rows.append({
-            "id": p.id, "name": p.name, "legal_entity": p.legal_entity, "hq": p.hq_country,
+            "id": p.id, "name": p.name,
+            "dpa_state": agreement_state(p.dpa, on) or "none recorded",
+            "legal_entity": p.legal_entity, "hq": p.hq_country,
             "dpa_status": p.dpa.status.value if p.dpa else "none recorded",
             "dpa_active": agreement_active(p.dpa, on), "dpa_signed_on": p.dpa.signed_on if p.dpa else None,
             "dpa_expires_on": p.dpa.expires_on if p.dpa else None, "dpa_days_to_expiry": days_to_expiry(p.dpa, on),
+            "baa_state": agreement_state(p.baa, on) or "none recorded",
             "baa_status": p.baa.status.value if p.baa else "none recorded", "baa_active": agreement_active(p.baa, on),
             "transfer_mechanism": p.transfer_mechanism.value if p.transfer_mechanism else None,
             "certifications": ", ".join(active_certifications(p.certifications, on)),
@@ -33,6 +42,14 @@ def providers_frame(dataset: d.DataSet, on: date) -> pd.DataFrame:
             "unverified_facts": ", ".join(_unverified(p.sources)),
         })
     return pd.DataFrame(rows)
+
+
+def search(frame: pd.DataFrame, query: str) -> pd.DataFrame:
+    """Rows where any cell contains `query` (case-insensitive, literal); empty cells match nothing."""
+    if not query.strip() or frame.empty:
+        return frame
+    text = frame.astype(object).where(frame.notna(), "").map(str).agg(" ".join, axis=1)
+    return frame[text.str.contains(query.strip(), case=False, regex=False)]
 
 
 def expiry_events(dataset: d.DataSet) -> pd.DataFrame:
@@ -112,9 +129,34 @@ def exceptions_frame(policies: PolicySet, on: date) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _audit_value(value: Any) -> str:
+    if value is None or value == [] or value == {}:
+        return "(empty)"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_audit_value(v)}" for k, v in value.items() if v is not None) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_audit_value(v) for v in value) + "]"
+    return show(value)
+
+
+def _field_diff(path: str, old: Any, new: Any) -> list[str]:
+    if isinstance(old, dict) and isinstance(new, dict):
+        return [line for key in [*old, *(k for k in new if k not in old)] if old.get(key) != new.get(key)
+                for line in _field_diff(f"{path}.{key}", old.get(key), new.get(key))]
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        return [line for i, (a, b) in enumerate(zip(old, new, strict=True)) if a != b
+                for line in _field_diff(f"{path}[{i}]", a, b)]
+    return [f"{path}: {_audit_value(old)} -> {_audit_value(new)}"]
+
+
+def change_lines(changes: dict[str, Any]) -> list[str]:
+    """What an event changed, field by field (nested fields as `dpa.expires_on`), old -> new."""
+    return [line for name, change in changes.items()
+            for line in _field_diff(name, change.get("old"), change.get("new"))]
+
+
 def audit_frame(events: list[AuditEventRow]) -> pd.DataFrame:
     return pd.DataFrame([{
         "id": e.id, "at": e.at, "actor": e.actor, "action": e.action, "entity": e.entity, "entity_id": e.entity_id,
-        "changes": "; ".join(f"{k}: {show(v.get('old'))} -> {show(v.get('new'))}" for k, v in e.changes.items()),
-        "reason": e.reason, "hash": e.hash[:12],
+        "changes": "; ".join(change_lines(e.changes)), "reason": e.reason, "hash": e.hash[:12],
     } for e in events], columns=["id", "at", "actor", "action", "entity", "entity_id", "changes", "reason", "hash"])

@@ -18,7 +18,7 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
 SCREENSHOTS = Path(os.environ.get("COMPLIANCE_SCREENSHOT_DIR", PROJECT_ROOT / "docs" / "screenshots"))
-TIMEOUT = 60_000
+TIMEOUT = 180_000  # a shared 2-core machine under several test runs
 
 # Counts every change of the app's script state, so a rerun that starts and ends between two
 # polls is still seen.
@@ -105,3 +105,24 @@ def fill_and_apply(page: Any, label: str, value: str) -> None:
     box = text_input(page, label)
     box.fill(value)
     after_rerun(page, lambda: box.press("Enter"))
+
+
+def maybe_rerun(page: Any, action: Callable[[], Any], timeout: int = 5_000) -> bool:
+    """Do something that may or may not make Streamlit rerun (an unchanged value does not); wait for the
+    rerun if one starts within `timeout` ms, then for the page to settle."""
+    page.evaluate(_WATCH_RUNS)
+    action()
+    try:
+        page.wait_for_function("() => window.__stRunChanges > 0", timeout=timeout)
+    except Exception:  # no rerun started: nothing to wait for
+        settle(page)
+        return False
+    settle(page)
+    return True
+
+
+def type_date(page: Any, label: str, digits: str) -> None:
+    """Type a date into Streamlit's segmented date field (year, month, day) and Tab out, as a user does."""
+    page.locator(f'[role="spinbutton"][aria-label="year, {label}"]').click()
+    page.keyboard.type(digits)
+    page.keyboard.press("Tab")

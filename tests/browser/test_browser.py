@@ -45,8 +45,9 @@ def test_editing_a_dpa_expiry_changes_the_alert(page: object, server: RunningApp
     page.locator('[role="spinbutton"][aria-label="year, DPA expires on"]').click()  # type: ignore[attr-defined]
     page.keyboard.type(new_expiry.replace("-", ""))  # type: ignore[attr-defined]
     page.keyboard.press("Tab")  # type: ignore[attr-defined]
+    page.get_by_label("Reason for the change (required; recorded in the audit log)").fill("renewal")  # type: ignore[attr-defined]
     page.get_by_role("button", name="Save changes").click()  # type: ignore[attr-defined]
-    page.get_by_text("Saved Google Cloud").wait_for(timeout=30_000)  # type: ignore[attr-defined]
+    page.get_by_text("Saved Google Cloud").first.wait_for(timeout=30_000)  # type: ignore[attr-defined]
     visit(page, server, "", "Alerts (")
     assert f"DPA with Google Cloud expires on {new_expiry} (in 30 days)" in page.inner_text("body")  # type: ignore[attr-defined]
 
