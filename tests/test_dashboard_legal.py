@@ -119,7 +119,7 @@ def test_the_store_refuses_a_reason_longer_than_its_limit(app_env: Path) -> None
     store = store_of(app_env)
     with store.session() as session:
         _, version = provider_doc(session, "google")
-    with pytest.raises(InvalidInput, match="at most 2,000 characters"), store.session() as session:
+    with pytest.raises(InvalidInput, match="at most 2,000 are allowed"), store.session() as session:
         update_provider(session, provider_id="google", expected_version=version, changes={"owner": "x"},
                         actor=Actor("api", Role.legal), reason="y" * 24_000)
 

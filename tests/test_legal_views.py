@@ -75,7 +75,7 @@ def test_audit_changes_show_the_changed_nested_fields_only() -> None:
 def test_reasons_are_trimmed_and_limited() -> None:
     assert checked_reason("  renewal  ", "provider x") == "renewal"
     assert checked_reason("   ", "provider x") is None
-    with pytest.raises(InvalidInput, match="at most 2,000"):
+    with pytest.raises(InvalidInput, match="at most 2,000 are allowed"):
         checked_reason("x" * 2001, "provider x")
 
 

@@ -19,6 +19,7 @@ from compliance.store import convert
 from compliance.store import documents as d
 from compliance.store import tables as t
 from compliance.store.audit import AuditTrail, field_changes, lock_for_write
+from compliance.store.limits import REASON_LEN, text_problem
 from compliance.store.sync import KIND_OF, Kind, delete_children
 from compliance.store.validate import describe_error
 
@@ -51,9 +52,9 @@ def _validated(model: type[Any], data: dict[str, Any], label: str) -> Any:
 def checked_reason(reason: str | None, label: str) -> str | None:
     """A reason as the audit log keeps it: trimmed, empty as none, and no longer than the log's limit."""
     text = (reason or "").strip()
-    if len(text) > t.REASON_LEN:
-        raise InvalidInput([Problem(label, None, "reason",
-                                    f"at most {t.REASON_LEN:,} characters (got {len(text):,}); shorten it")])
+    problem = text_problem(text, REASON_LEN)
+    if problem:
+        raise InvalidInput([Problem(label, None, "reason", f"reason {problem}")])
     return text or None
 
 
