@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+import streamlit as st
 from hypothesis import HealthCheck, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
 
@@ -112,3 +113,16 @@ def empty_store(databases: Databases, backend: str, data_dir: Path) -> Iterator[
     opened = open_store(databases.url(backend), data_dir, seed=False)
     yield opened
     opened.dispose()
+
+
+@pytest.fixture
+def app_env(tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The dashboard's configuration pointed at a private SQLite store, with Streamlit's caches cleared."""
+    db = tmp_path / "app.db"
+    monkeypatch.setenv("COMPLIANCE_DATABASE_URL", f"sqlite:///{db}")
+    monkeypatch.setenv("COMPLIANCE_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("COMPLIANCE_POLICY_DIR", str(PROJECT_ROOT / "policies"))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield db
+    st.cache_resource.clear()

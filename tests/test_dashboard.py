@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
@@ -20,18 +18,6 @@ from tests.conftest import open_store
 
 PAGES = ["overview_page", "providers_page", "routes_page", "checker_page", "policies_page", "costs_page",
          "audit_page"]
-
-
-@pytest.fixture
-def app_env(tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    db = tmp_path / "app.db"
-    monkeypatch.setenv("COMPLIANCE_DATABASE_URL", f"sqlite:///{db}")
-    monkeypatch.setenv("COMPLIANCE_DATA_DIR", str(data_dir))
-    monkeypatch.setenv("COMPLIANCE_POLICY_DIR", str(PROJECT_ROOT / "policies"))
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield db
-    st.cache_resource.clear()
 
 
 def app() -> AppTest:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
@@ -19,18 +17,6 @@ from compliance.store.edits import provider_doc, update_provider
 from compliance.store.tables import REASON_LEN, AuditEventRow
 from tests.conftest import open_store
 from tests.test_dashboard import open_page
-
-
-@pytest.fixture
-def app_env(tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    db = tmp_path / "app.db"
-    monkeypatch.setenv("COMPLIANCE_DATABASE_URL", f"sqlite:///{db}")
-    monkeypatch.setenv("COMPLIANCE_DATA_DIR", str(data_dir))
-    monkeypatch.setenv("COMPLIANCE_POLICY_DIR", str(PROJECT_ROOT / "policies"))
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield db
-    st.cache_resource.clear()
 
 
 def store_of(db: Path) -> Store:
