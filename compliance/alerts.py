@@ -71,7 +71,8 @@ def agreement_alerts(provider: d.Provider, on: date, within: int) -> list[Alert]
         label = f"{kind.upper()} with {provider.name}"
         status = agreement.status.value
         if status == "expired":
-            alerts.append(Alert("expired", kind, provider.id, f"{label} is marked expired",
+            ended = f" (ended on {agreement.expires_on})" if agreement.expires_on else ""
+            alerts.append(Alert("expired", kind, provider.id, f"{label} is marked expired{ended}",
                                 agreement.expires_on,
                                 (agreement.expires_on - on).days if agreement.expires_on else None))
             continue

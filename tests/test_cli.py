@@ -35,7 +35,7 @@ def test_init_then_alerts_shows_expiring_and_expired_agreements(
     assert code == 0 and "loaded" in out
     code, out, _ = run(capsys, "alerts", "--as-of", "2026-11-30")
     assert code == 0
-    assert "DPA with Anthropic expired on 2026-10-31" in out
+    assert "DPA with Anthropic is marked expired (ended on 2026-10-31)" in out
     assert "DPA with Google Cloud expires on 2027-01-15 (in 46 days)" in out
     assert "facts of route llama-bedrock-us last verified on 2026-04-02" in out
 

@@ -75,6 +75,30 @@ def test_regional_premium_raises_list_prices() -> None:
     assert "+10% regional premium" in price.source
 
 
+def test_a_per_model_premium_replaces_the_routes_premium_for_that_model_only() -> None:
+    """OpenAI's residency uplift: +10% for models released on/after 2026-03-05, none for gpt-5."""
+    route = store().routes[0].model_copy(update={"regional_premium": 0.1, "regional_premium_models": {"gpt-5": 0.0}})
+    older = price_for(route, "gpt-5", D, [])
+    assert (older.input, older.output) == (1.25, 10.0) and "regional premium" not in older.source
+    newer = price_for(route, "gpt-5-mini", D, [])
+    assert newer.input == pytest.approx(0.275) and newer.output == pytest.approx(2.2)
+    assert "+10% regional premium" in newer.source
+
+
+def test_example_openai_eu_route_prices_gpt5_without_and_gpt56_with_the_uplift() -> None:
+    from compliance.store.validate import read_data_dir
+    from tests.conftest import EXAMPLE_DATA
+
+    dataset, _, _ = read_data_dir(EXAMPLE_DATA)
+    assert dataset is not None
+    route = next(r for r in dataset.routes if r.id == "openai-direct-eu")
+    for model in ("gpt-5", "gpt-5-mini"):
+        listed = list_price("openai", model, D)
+        assert listed is not None and price_for(route, model, D, []).input == listed.input
+    listed = list_price("openai", "gpt-5.6-sol", D)
+    assert listed is not None and price_for(route, "gpt-5.6-sol", D, []).input == pytest.approx(listed.input * 1.1)
+
+
 def test_discount_override_applies_while_valid() -> None:
     deal = {"id": "edp", "price_provider": "openai", "model": "gpt-5", "discount": 0.2,
             "valid_from": date(2026, 1, 1), "valid_until": date(2026, 12, 31), "note": "8%"}

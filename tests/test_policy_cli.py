@@ -102,7 +102,7 @@ def test_policy_tests_pass_with_full_coverage(env: Path, capsys: pytest.CaptureF
 
 
 def test_failing_policy_test_reports_the_actual_decision(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    replace_in(env / "tests" / "baseline.yaml", "    as_of: 2026-10-31\n    expect: allow", "    as_of: 2026-10-31\n"
+    replace_in(env / "tests" / "baseline.yaml", "    as_of: 2027-01-15\n    expect: allow", "    as_of: 2027-01-15\n"
                "    expect: deny")
     code, out, _ = run(capsys, "test")
     assert code == 1 and "FAIL" in out and "expected deny, got allow" in out and "1 failed" in out

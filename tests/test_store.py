@@ -42,6 +42,8 @@ def test_export_then_load_into_a_new_store_is_identical(
     other = open_store(databases.url(backend), tmp_path / "export", seed=False)
     other.load(tmp_path / "export", actor=ADMIN)
     assert other.read() == store.read()
+    eu = next(r for r in other.read().routes if r.id == "openai-direct-eu")
+    assert eu.regional_premium_models == {"gpt-5": 0.0, "gpt-5-mini": 0.0}  # a JSON column survives the trip
     other.dispose()
 
 

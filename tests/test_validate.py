@@ -26,10 +26,10 @@ def test_example_data_is_valid(data_dir: Path) -> None:
 
 def test_yaml_syntax_error_names_file_and_line(data_dir: Path) -> None:
     path = data_dir / "routes.yaml"
-    replace_in(path, "models: [gpt-5, gpt-5-mini, gpt-4.1, o3]", "models: [gpt-5, gpt-5-mini")
+    replace_in(path, "models: [gpt-5.6-sol, gpt-5.6-terra, gpt-5.6-luna]", "models: [gpt-5.6-sol, gpt-5.6-terra")
     problem = only(problems_in(data_dir))
     assert problem.file.endswith("routes.yaml")
-    assert problem.line is not None and problem.line >= line_of(path, "models: [gpt-5, gpt-5-mini")
+    assert problem.line is not None and problem.line >= line_of(path, "models: [gpt-5.6-sol, gpt-5.6-terra")
     assert "YAML error" in problem.message
 
 
@@ -199,8 +199,8 @@ def test_an_impossible_date_is_a_field_problem_and_validation_goes_on(data_dir: 
     assert dated[0].line == at + 1 and dated[0].field.endswith("expires_on") and "valid date" in dated[0].message
     assert any(p.line == first_id + 1 and p.field.endswith(".id") for p in problems)  # the rest is still checked
 
-def test_a_flow_listing_a_category_twice_is_a_problem_with_its_line(data_dir: Path) -> None:
 
+def test_a_flow_listing_a_category_twice_is_a_problem_with_its_line(data_dir: Path) -> None:
     features = data_dir / "features.yaml"
     lines = features.read_text().splitlines()
     at = next(i for i, line in enumerate(lines) if line.strip() == "- user.name")
@@ -208,3 +208,21 @@ def test_a_flow_listing_a_category_twice_is_a_problem_with_its_line(data_dir: Pa
     features.write_text("\n".join(lines) + "\n")
     _, problems, _ = read_data_dir(data_dir)
     assert [(p.line, p.message) for p in problems] == [(at + 2, "category 'user.name' is listed twice in this flow")]
+
+
+def test_a_per_model_premium_for_a_model_the_route_does_not_serve_is_an_error(data_dir: Path) -> None:
+    path = data_dir / "routes.yaml"
+    replace_in(path, "regional_premium_models: {gpt-5: 0.0, gpt-5-mini: 0.0}",
+               "regional_premium_models: {gpt-5: 0.0, gpt-5-mimi: 0.0}")
+    problem = only(problems_in(data_dir))
+    assert problem.file.endswith("routes.yaml") and problem.line == line_of(path, "gpt-5-mimi: 0.0")
+    assert problem.field == "routes[openai-direct-eu].regional_premium_models.gpt-5-mimi"
+    assert "not in this route's models" in problem.message and "gpt-5-mini" in problem.message
+
+
+def test_a_per_model_premium_must_be_a_number(data_dir: Path) -> None:
+    path = data_dir / "routes.yaml"
+    replace_in(path, "regional_premium_models: {gpt-5: 0.0, gpt-5-mini: 0.0}",
+               "regional_premium_models: {gpt-5: '0.1', gpt-5-mini: 0.0}")
+    problem = only(problems_in(data_dir))
+    assert problem.field == "routes[openai-direct-eu].regional_premium_models.gpt-5"

@@ -87,12 +87,19 @@ def _override(overrides: list[d.PriceOverride], price_provider: str, model: str,
     return None
 
 
+def regional_premium(route: d.Route, model: str) -> float:
+    """The price uplift for `model` on `route`: its own entry in `regional_premium_models`, else the
+    route's `regional_premium`, else none (e.g. OpenAI's residency uplift applies only to models
+    released on or after 2026-03-05, so older models on the same route carry 0)."""
+    return route.regional_premium_models.get(model, route.regional_premium or 0.0)
+
+
 def price_for(route: d.Route, model: str, on: date, overrides: list[d.PriceOverride]) -> Price:
     """The price we pay for `model` on `route` on `on`.
 
     Order: a valid override with absolute prices is the price (no regional premium: it is what we
     negotiated); otherwise the list price, less a valid override's discount, times
-    (1 + regional_premium).
+    (1 + the model's regional premium, see `regional_premium`).
     """
     if not route.price_provider:
         raise PriceNotFound(f"route {route.id} has no price_provider, so {model!r} cannot be priced; "
@@ -115,13 +122,14 @@ def price_for(route: d.Route, model: str, on: date, overrides: list[d.PriceOverr
         raise PriceNotFound(f"no price for model {model!r} at price provider {route.price_provider!r} "
                             f"(route {route.id}) in genai-prices {genai_prices_version()}; "
                             "add a price override in costs.yaml")
-    factor = 1 + (route.regional_premium or 0)
+    premium = regional_premium(route, model)
+    factor = 1 + premium
     source = listed.source
     if override is not None and override.discount is not None:
         factor *= 1 - override.discount
         source = f"override {override.id} ({override.discount:.0%} off {listed.source})"
-    if route.regional_premium:
-        source += f" +{route.regional_premium:.0%} regional premium"
+    if premium:
+        source += f" +{premium:.0%} regional premium"
     return Price(listed.input * factor, listed.output * factor, listed.cached_input * factor, source)
 
 

@@ -56,6 +56,7 @@ CertificationName = Annotated[str, StringConstraints(min_length=1, max_length=ID
 Day = Annotated[date, Field(strict=False), BeforeValidator(_day)]
 Fraction = Annotated[float, Field(ge=0, le=1)]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$", max_length=COUNTRY_LEN, to_upper=True)]
+Premium = Annotated[float, Field(ge=0, le=10)]
 
 
 # Enum fields accept their string values (lax) while everything else stays strict.
@@ -158,7 +159,10 @@ class Route(_Doc):
     trains_on_inputs: bool
     status: RouteStatusValue
     price_provider: Id | None = None
-    regional_premium: Annotated[float, Field(ge=0, le=10)] | None = None
+    regional_premium: Premium | None = None
+    # per-model premium where it differs from the route's (e.g. OpenAI's residency uplift only for
+    # models released on/after 2026-03-05); keys must be in `models`
+    regional_premium_models: dict[ShortText, Premium] = {}
     models: list[ShortText] = []
     last_verified_on: Day | None = None
     verified_by: ShortText | None = None

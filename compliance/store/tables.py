@@ -184,6 +184,7 @@ class RouteRow(Versioned, table=True):
     status: RouteStatus = Field(sa_type=enum_type(RouteStatus, "route_status"))
     price_provider: str | None = Field(default=None, max_length=ID_LEN)
     regional_premium: float | None = None
+    regional_premium_models: dict[str, float] = Field(default_factory=dict, sa_type=sa.JSON)
     models: list[str] = Field(default_factory=list, sa_type=sa.JSON)
     last_verified_on: date | None = None
     verified_by: str | None = Field(default=None, max_length=NAME_LEN)

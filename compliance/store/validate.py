@@ -257,6 +257,10 @@ def _check_references(reader: _Reader, located: dict[str, list[_Located]]) -> No
         r = entry.item
         missing(entry, ("model_provider",), r.model_provider, providers, "provider")
         missing(entry, ("processor",), r.processor, providers, "provider")
+        for model in r.regional_premium_models:
+            if model not in r.models:
+                reader.report(entry.doc, (*entry.path, "regional_premium_models", model),
+                              f"model {model!r} is not in this route's models{closest(model, r.models)}", r.id)
 
     for entry in located["categories"]:
         parent = entry.item.parent
