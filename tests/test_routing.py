@@ -70,6 +70,6 @@ def test_unknown_host_reaches_only_a_route_that_names_it() -> None:
 
 
 def test_telemetry_style_plain_values_work() -> None:
-    found = resolve(CallFacts(processor=Known("openai"), service=Known("openai api"), model=Known("GPT-5")),
+    found = resolve(CallFacts(processor=Known("openai"), service=Known("openai api"), model=Known("GPT-5.6-SOL")),
                     routes())
     assert found.candidates == ("openai-direct", "openai-direct-eu")

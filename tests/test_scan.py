@@ -124,7 +124,7 @@ def test_bare_genai_client_is_vertex_or_gemini_by_environment(tmp_path: Path) ->
     f = only(scan_code(tmp_path, """
         from google import genai
         def ask():  # compliance: feature=product-search-assistant
-            return genai.Client().models.generate_content(model="gemini-2.5-flash", contents="x")
+            return genai.Client().models.generate_content(model="gemini-3.5-flash-lite", contents="x")
         """))
     assert f.service["how"] == "env" and f.service["env"] == "GOOGLE_GENAI_USE_VERTEXAI"
     assert set(f.candidates) == {"gemini-vertex-eu", "gemini-api"}
@@ -255,8 +255,8 @@ def test_decoys_are_not_reported(tmp_path: Path) -> None:
         def save(records, db):
             db.create(records)
             s3.put_object(Bucket="bedrock", Key="x")
-            OpenAI().chat.completions.create(model="gpt-5")
-            return records.create(model="gpt-5")
+            OpenAI().chat.completions.create(model="gpt-5.6-sol")
+            return records.create(model="gpt-5.6-sol")
         """)
     assert report.findings == []
 

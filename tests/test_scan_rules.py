@@ -15,8 +15,8 @@ CASES: dict[str, tuple[str, tuple[str | None, str | None, str | None, str | None
         from openai import OpenAI
         client = OpenAI()
         def ask():
-            return client.chat.completions.create(model="gpt-5-mini", messages=[])
-        """, ("openai", "OpenAI API", "global", "gpt-5-mini", "openai-direct")),
+            return client.chat.completions.create(model="gpt-5.6-luna", messages=[])
+        """, ("openai", "OpenAI API", "global", "gpt-5.6-luna", "openai-direct")),
     "azure-openai": ("""
         import openai
         def ask():
@@ -63,15 +63,15 @@ CASES: dict[str, tuple[str, tuple[str | None, str | None, str | None, str | None
         from google import genai
         def ask():
             client = genai.Client(vertexai=True, project="nw", location="europe-west4")
-            return client.models.generate_content(model="gemini-2.5-pro", contents="x")
-        """, ("google", "Google Vertex AI", "europe-west4", "gemini-2.5-pro", "gemini-vertex-eu")),
+            return client.models.generate_content(model="gemini-3.8-flash", contents="x")
+        """, ("google", "Google Vertex AI", "europe-west4", "gemini-3.8-flash", "gemini-vertex-eu")),
     "vertexai": ("""
         import vertexai
         from vertexai.generative_models import GenerativeModel
         vertexai.init(project="nw", location="europe-west4")
         def ask():
-            return GenerativeModel("gemini-2.5-flash").generate_content("x")
-        """, ("google", "Google Vertex AI", "europe-west4", "gemini-2.5-flash", "gemini-vertex-eu")),
+            return GenerativeModel("gemini-3.5-flash-lite").generate_content("x")
+        """, ("google", "Google Vertex AI", "europe-west4", "gemini-3.5-flash-lite", "gemini-vertex-eu")),
     "mistral": ("""
         from mistralai import Mistral
         def ask():
@@ -109,10 +109,10 @@ CASES: dict[str, tuple[str, tuple[str | None, str | None, str | None, str | None
         """, ("anthropic", "Microsoft Foundry", None, "claude-sonnet-4-5", "claude-foundry")),
     "langchain-openai": ("""
         from langchain_openai import ChatOpenAI
-        llm = ChatOpenAI(model="gpt-5")
+        llm = ChatOpenAI(model="gpt-5.6-sol")
         def ask():
             return llm.invoke("x")
-        """, ("openai", "OpenAI API", "global", "gpt-5", "openai-direct")),
+        """, ("openai", "OpenAI API", "global", "gpt-5.6-sol", "openai-direct")),
     "langchain-azure-openai": ("""
         from langchain_openai import AzureChatOpenAI
         llm = AzureChatOpenAI(azure_deployment="o3")
@@ -136,20 +136,20 @@ CASES: dict[str, tuple[str, tuple[str | None, str | None, str | None, str | None
     "langchain-vertex": ("""
         from langchain_google_vertexai import ChatVertexAI
         def ask():
-            llm = ChatVertexAI(model_name="gemini-2.5-flash", location="europe-west4")
+            llm = ChatVertexAI(model_name="gemini-3.5-flash-lite", location="europe-west4")
             return llm.batch(["x"])
-        """, ("google", "Google Vertex AI", "europe-west4", "gemini-2.5-flash", "gemini-vertex-eu")),
+        """, ("google", "Google Vertex AI", "europe-west4", "gemini-3.5-flash-lite", "gemini-vertex-eu")),
     "langchain-gemini": ("""
         from langchain_google_genai import ChatGoogleGenerativeAI
         def ask():
-            return ChatGoogleGenerativeAI(model="gemini-2.5-flash").invoke("x")
-        """, ("google-gemini-api", "Gemini Developer API", "global", "gemini-2.5-flash", "gemini-api")),
+            return ChatGoogleGenerativeAI(model="gemini-3.5-flash-lite").invoke("x")
+        """, ("google-gemini-api", "Gemini Developer API", "global", "gemini-3.5-flash-lite", "gemini-api")),
     "langchain-mistral": ("""
         from langchain_mistralai import ChatMistralAI
-        llm = ChatMistralAI(model="mistral-medium-2508")
+        llm = ChatMistralAI(model="mistral-medium-3.5")
         def ask():
             return llm.invoke("x")
-        """, ("mistral", "Mistral La Plateforme", "eu", "mistral-medium-2508", "mistral-direct")),
+        """, ("mistral", "Mistral La Plateforme", "eu", "mistral-medium-3.5", "mistral-direct")),
     "http-client": ("""
         import httpx
         def ask():
@@ -159,14 +159,14 @@ CASES: dict[str, tuple[str, tuple[str | None, str | None, str | None, str | None
     "litellm": ("""
         import litellm
         def ask():
-            return litellm.completion(model="vertex_ai/gemini-2.5-flash", vertex_location="europe-west4", messages=[])
-        """, ("google", "Google Vertex AI", "europe-west4", "gemini-2.5-flash", "gemini-vertex-eu")),
+            return litellm.completion(model="vertex_ai/gemini-3.5-flash-lite", vertex_location="europe-west4", messages=[])
+        """, ("google", "Google Vertex AI", "europe-west4", "gemini-3.5-flash-lite", "gemini-vertex-eu")),
     "http": ("""
         import requests
         URL = "https://api.mistral.ai/v1/chat/completions"
         def ask():
-            return requests.post(URL, json={"model": "mistral-medium-2508", "messages": []})
-        """, ("mistral", "Mistral La Plateforme", "eu", "mistral-medium-2508", "mistral-direct")),
+            return requests.post(URL, json={"model": "mistral-medium-3.5", "messages": []})
+        """, ("mistral", "Mistral La Plateforme", "eu", "mistral-medium-3.5", "mistral-direct")),
 }
 
 

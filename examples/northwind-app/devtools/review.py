@@ -13,5 +13,5 @@ def review(diff: str) -> str:
 
 
 def review_long(diff: str) -> str:
-    response = openai_client.responses.create(model="gpt-5", input=diff)
+    response = openai_client.responses.create(model="gpt-5.6-sol", input=diff)
     return response.output_text

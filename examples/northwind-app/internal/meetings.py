@@ -4,7 +4,7 @@ import os
 
 from mistralai import Mistral
 
-MODEL = "mistral-medium-2508"
+MODEL = "mistral-medium-3.5"
 
 
 def summarise(transcript: str) -> str:

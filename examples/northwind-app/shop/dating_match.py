@@ -10,7 +10,7 @@ class Match(BaseModel):
     why: str
 
 
-llm = ChatOpenAI(model="gpt-5-mini", temperature=0)
+llm = ChatOpenAI(model="gpt-5.6-luna", temperature=0)
 prompt = ChatPromptTemplate.from_template("Member: {member}\nCandidate: {candidate}\nScore the match.")
 chain = prompt | llm.with_structured_output(Match)
 

@@ -6,6 +6,6 @@ client = genai.Client(vertexai=True, project="northwind-shop", location="europe-
 
 
 def rewrite(query: str, history: list[str]) -> str:
-    response = client.models.generate_content(model="gemini-2.5-flash",
+    response = client.models.generate_content(model="gemini-3.5-flash-lite",
                                               contents=f"History: {history}\nRewrite: {query}")
     return response.text or ""
