@@ -159,7 +159,8 @@ CASES: dict[str, tuple[str, tuple[str | None, str | None, str | None, str | None
     "litellm": ("""
         import litellm
         def ask():
-            return litellm.completion(model="vertex_ai/gemini-3.5-flash-lite", vertex_location="europe-west4", messages=[])
+            return litellm.completion(model="vertex_ai/gemini-3.5-flash-lite", vertex_location="europe-west4",
+                                      messages=[])
         """, ("google", "Google Vertex AI", "europe-west4", "gemini-3.5-flash-lite", "gemini-vertex-eu")),
     "http": ("""
         import requests
