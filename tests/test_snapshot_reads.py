@@ -30,18 +30,19 @@ READERS = 2
 
 
 def _states(data_dir: Path, tmp_path: Path) -> tuple[Path, Path, Path]:
-    """S1 (DPA renewed, route blocked), S2 (example data) and the mixed state no load ever writes."""
+    """S1 (DPA renewed, route under review), S2 (DPA expired, route re-approved) and their mix, which no
+    load ever writes (DPA renewed and route approved)."""
     s1, s2, mixed = tmp_path / "s1", tmp_path / "s2", tmp_path / "mixed"
     for target in (s1, s2, mixed):
         shutil.copytree(data_dir, target)
     for target in (s1, mixed):
+        replace_in(target / "providers.yaml", "    dpa:\n      status: expired\n      version: Anthropic DPA",
+                   "    dpa:\n      status: signed\n      version: Anthropic DPA")
         replace_in(target / "providers.yaml", "expires_on: 2026-10-31", "expires_on: 2027-12-31")
-    replace_in(s1 / "routes.yaml", "service: Anthropic API\n    region: global\n    residency: global\n"
-               "    zero_data_retention: false\n    retention_days: 30\n    trains_on_inputs: false\n"
-               "    status: approved",
-               "service: Anthropic API\n    region: global\n    residency: global\n"
-               "    zero_data_retention: false\n    retention_days: 30\n    trains_on_inputs: false\n"
-               "    status: blocked")
+    route = ("service: Anthropic API\n    region: global\n    residency: global\n"
+             "    zero_data_retention: false\n    retention_days: 30\n    trains_on_inputs: false\n    status: ")
+    for target in (s2, mixed):
+        replace_in(target / "routes.yaml", route + "under_review", route + "approved")
     return s1, s2, mixed
 
 

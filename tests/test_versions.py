@@ -26,8 +26,8 @@ CHILD_CHANGES = {
                       "evidence: registry entry checked", "provider", "anthropic"),
     "provider source": ("providers.yaml", "url: https://tygartmedia.com/?p=11632\n        as_of: 2026-06-13",
                         "url: https://tygartmedia.com/?p=11632\n        as_of: 2026-07-01", "provider", "anthropic"),
-    "route source": ("routes.yaml", "note: 30 days per stored copy; third parties report 7 days from 2025-09-15"
-                     " - check the live page", "note: 30 days", "route", "claude-direct"),
+    "route source": ("routes.yaml", "note: 30 days per the stored copy; third parties report 7 days from 2025-09-15",
+                     "note: 30 days per the stored copy", "route", "claude-direct"),
     "flow": ("features.yaml", "share: 0.2\n        categories: [user.name, user.contact.email, user.content.private]",
              "share: 0.25\n        categories: [user.name, user.contact.email, user.content.private]",
              "feature", "support-reply-draft"),
