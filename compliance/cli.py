@@ -23,6 +23,7 @@ from compliance.dates import parse_day
 from compliance.loading import EMPTY_KINDS, change_lines, check_load_folder, record_count, validate_folder
 from compliance.policy.decide import Decision
 from compliance.policy.matrix import Matrix, write_csv
+from compliance.policy.plain import decision_json, plain_reason, plain_reasons
 from compliance.policy.testing import run_policy_tests
 from compliance.problems import ComplianceError, InvalidInput, NotFound, closest
 from compliance.scan import command as scan_command
@@ -123,11 +124,11 @@ def _mark(decision: Decision) -> str:
     return "ALLOW" if decision.allowed else "DENY"
 
 
-def print_decision(decision: Decision) -> None:
+def print_decision(decision: Decision, c: Compliance | None = None) -> None:
     print(f"{_mark(decision)}  {decision.feature} -> {decision.category} -> {decision.route}  (as of {decision.as_of})")
     print(f"  rules:      {', '.join(decision.rules) or '(none: default deny)'}")
-    for reason in decision.reasons:
-        print(f"  reason:     {printable(reason)}")
+    for reason in plain_reasons(c.decider, decision) if c else decision.reasons:
+        print(f"  why:        {printable(reason)}")
     if decision.waived_by:
         print(f"  waived by:  {', '.join(decision.waived_by)}")
     if decision.unknown_facts:
@@ -138,12 +139,12 @@ def print_decision(decision: Decision) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    decision = _compliance(args).decide(feature=args.feature, category=args.category, route=args.route,
-                                        as_of=parse_day(args.as_of))
+    c = _compliance(args)
+    decision = c.decide(feature=args.feature, category=args.category, route=args.route, as_of=parse_day(args.as_of))
     if args.json:
-        print(json.dumps(decision.as_dict(), indent=2))
+        print(json.dumps(decision_json(c.decider, decision), indent=2))
     else:
-        print_decision(decision)
+        print_decision(decision, c)
     return EXIT_OK if decision.allowed else EXIT_DENY
 
 
@@ -162,29 +163,36 @@ def cmd_routes(args: argparse.Namespace) -> int:
                               "monthly_cost": prices[o.route].monthly_cost if o.route in prices else None,
                               "verified": o.verified,
                               "evidence_note": o.evidence_note,
-                              "decisions": [d.as_dict() for d in o.decisions]} for o in options]}, indent=2))
+                              "decisions": [decision_json(c.decider, d) for d in o.decisions]} for o in options]},
+                         indent=2))
         return EXIT_OK if any(o.allowed for o in options) else EXIT_DENY
     rows = []
     for option in options:
         deciding = [d for d in option.decisions if d.allowed == option.allowed]
         rules = list(dict.fromkeys(rule for d in deciding for rule in d.rules))
-        reasons = [f"{d.category}: {_main_reason(d)}" for d in option.decisions if not d.allowed]
+        reasons = [f"{d.category}: {plain_reason(c.decider, d)}" for d in option.decisions if not d.allowed]
         price = prices.get(option.route)
         mark = "ALLOW" + (" $" if option.route == cheapest else "") if option.allowed else "DENY"
+        waived = waiver_notes(c, option.decisions)
         rows.append([mark, option.route, money(price.monthly_cost) if price else "-", ", ".join(rules) or "-",
-                     " | ".join(reasons) if reasons else option.decisions[0].reasons[0]])
+                     waived or "-", " | ".join(reasons) if reasons else plain_reason(c.decider, option.decisions[0])])
         if option.allowed and (evidence := option.evidence_note):
-            rows.append(["", "", "", "", evidence])
+            rows.append(["", "", "", "", "", evidence])
     allowed = sum(o.allowed for o in options)
     print(f"{args.feature} with {', '.join(args.category)} as of {on}: {allowed} of {len(options)} routes allowed"
-          + (f"; cheapest allowed: {cheapest} ($)" if cheapest else ""))
-    print(table(["", "route", "cost/month", "rules", "why"], rows, max_width=90))
+          + (f"; cheapest allowed: {cheapest} ({money(prices[cheapest].monthly_cost)} per month)" if cheapest else ""))
+    print(table(["", "route", "cost/month", "rules", "waived by", "why"], rows, max_width=90))
+    unpriced = [o.route for o in options if o.allowed and o.route not in prices]
+    if unpriced:
+        print(f"not priced (allowed, but no price for this feature's model tier): {', '.join(unpriced)}")
     return EXIT_OK if allowed else EXIT_DENY
 
 
-def _main_reason(decision: Decision) -> str:
-    """The most telling reason: the first deny rule's, or for a default deny the failed allow rule."""
-    return decision.reasons[0] if decision.rules else decision.reasons[-1]
+def waiver_notes(c: Compliance, decisions: Sequence[Decision]) -> str:
+    """The exceptions that waived a rule for these decisions, each with its expiry."""
+    expiry = {e.id: e.expires_on for e in c.policies.exceptions}
+    ids = dict.fromkeys(w for d in decisions for w in d.waived_by)
+    return ", ".join(f"{w} (until {expiry[w].isoformat()})" if w in expiry else w for w in ids)
 
 
 def cmd_flows(args: argparse.Namespace) -> int:
@@ -201,7 +209,7 @@ def cmd_flows(args: argparse.Namespace) -> int:
         print(json.dumps({"as_of": on.isoformat(), "compliant": not failed, "flows": [
             {"feature": r.feature, "flow": r.index, "route": r.route, "model": r.model, "compliant": r.compliant,
              "verified": r.verified, "evidence_note": r.evidence_note,
-             "decisions": [d.as_dict() for d in r.decisions]} for r in results],
+             "decisions": [decision_json(c.decider, d) for d in r.decisions]} for r in results],
             **({"scan": scanned.as_dict()} if scanned else {})}, indent=2))
         return EXIT_DENY if failed else EXIT_OK
     compliant = len(results) - len([r for r in results if not r.compliant])
@@ -213,11 +221,11 @@ def cmd_flows(args: argparse.Namespace) -> int:
         status = "ok" if r.compliant else "VIOLATION"
         if r in unverified:
             status = "UNVERIFIED" if args.require_verified else "ok (unverified)"
-        why = "; ".join(f"{d.category}: {', '.join(d.rules) or 'default deny'} - {_main_reason(d)}"
+        why = "; ".join(f"{d.category}: {', '.join(d.rules) or 'default deny'} - {plain_reason(c.decider, d)}"
                         for d in r.violations)
-        waived = sorted({w for d in r.decisions for w in d.waived_by})
+        waived = waiver_notes(c, r.decisions)
         if r.compliant and waived:
-            why = f"allowed under exception {', '.join(waived)}"
+            why = f"allowed under exception {waived}"
         if r in unverified:
             why = "; ".join(filter(None, [why, r.evidence_note]))
         rows.append([status, r.feature, r.route, ", ".join(d.category for d in r.decisions), why or "-"])
@@ -255,8 +263,9 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     try:
         if args.format == "json":
             json.dump({"as_of": on.isoformat(), "policy_digest": c.policies.digest, "cells": [
-                {"feature": f, "category": k, "route": r, "decision": dec, "rule": rule or None}
-                for f, k, r, dec, rule in result.rows()]}, out)
+                {"feature": f, "category": k, "route": r, "decision": dec, "rule": rules.split(";")[0] or None,
+                 "rules": rules.split(";") if rules else [], "waived_by": waived.split(";") if waived else []}
+                for _, f, k, r, dec, rules, waived in result.full_rows()]}, out)
             out.write("\n")
         else:
             write_csv(result, out)

@@ -92,7 +92,8 @@ def test_matrix_csv_has_every_cell(env: Path, capsys: pytest.CaptureFixture[str]
     assert code == 0 and len(rows) == 11 * 70 * 19
     cell = next(r for r in rows if (r["feature"], r["category"], r["route"]) ==
                 ("dating-profile-match", "user.demographic.sexual_orientation", "openai-direct"))
-    assert cell["decision"] == "deny" and cell["rule"] == "consumer-no-special-categories"
+    assert cell["decision"] == "deny" and "consumer-no-special-categories" in cell["rules"].split(";")
+    assert cell["as_of"] == "2026-11-30"
 
 
 def test_policy_tests_pass_with_full_coverage(env: Path, capsys: pytest.CaptureFixture[str]) -> None:

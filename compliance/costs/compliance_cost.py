@@ -96,6 +96,13 @@ def compliance_cost_frame(decider: Decider, on: date, matrix: MatrixResult | Non
         segment = segment_of(feature, dataset.costs)
         usage = feature.usage
         if usage is None or segment is None:
+            for i, flow in enumerate(feature.flows):
+                rows_of_flow = result.allowed[feature_pos[feature.id], [category_pos[k] for k in flow.categories]]
+                allowed_any = np.asarray(rows_of_flow.all(axis=0))
+                rows.append({"feature": feature.id, "flow": i, "route": flow.route, "model": flow.model or "",
+                             "compliant": bool(allowed_any[route_pos[flow.route]]),
+                             "allowed_routes": [r for r, ok in zip(result.routes, allowed_any, strict=True) if ok],
+                             "note": "no usage figures" if usage is None else "no cost segment"})
             continue
         cached = usage.cached_input_share or 0.0
         tokens = np.array([usage.input_tokens * (1 - cached), usage.output_tokens, usage.input_tokens * cached])
@@ -107,8 +114,10 @@ def compliance_cost_frame(decider: Decider, on: date, matrix: MatrixResult | Non
             allowed_routes: np.ndarray = np.asarray(rows_of_flow.all(axis=0))
             compliant = bool(allowed_routes[route_pos[route.id]])
             options = tiers.get(tier)
+            allowed_names = [r for r, ok in zip(result.routes, allowed_routes, strict=True) if ok]
             row: dict[str, Any] = {"feature": feature.id, "flow": i, "route": route.id, "model": model, "tier": tier,
-                                   "compliant": compliant}
+                                   "compliant": compliant, "allowed_routes": allowed_names,
+                                   "note": None if allowed_names else "no route is allowed for these categories"}
             if options is not None:
                 keep = np.ones(len(options.models), dtype=bool) if tier != OTHER_TIER else \
                     np.array([m == model for m in options.models])
@@ -128,6 +137,13 @@ def compliance_cost_frame(decider: Decider, on: date, matrix: MatrixResult | Non
                     "cheapest_allowed_model": options.models[best] if best is not None else None,
                     "cheapest_allowed_monthly": float(cost[best]) if best is not None else None,
                 }
+                if not current:
+                    row["note"] = f"{model} on {route.id} has no price"
+                if allowed_names and best is None:
+                    row["note"] = (f"no allowed route can be priced at the {tier} tier (allowed: "
+                                   f"{', '.join(allowed_names)})")
+            elif allowed_names:
+                row["note"] = f"no route can be priced at the {tier} tier"
             rows.append(row)
     frame = pd.DataFrame(rows, columns=COLUMNS)
     frame["compliance_premium_monthly"] = frame["cheapest_allowed_monthly"] - frame["cheapest_monthly"]
@@ -138,7 +154,71 @@ def compliance_cost_frame(decider: Decider, on: date, matrix: MatrixResult | Non
 
 COLUMNS = ["feature", "flow", "route", "model", "tier", "compliant", "current_monthly", "cheapest_route",
            "cheapest_model", "cheapest_monthly", "cheapest_allowed_route", "cheapest_allowed_model",
-           "cheapest_allowed_monthly", "compliance_premium_monthly", "switch_cost_monthly"]
+           "cheapest_allowed_monthly", "compliance_premium_monthly", "switch_cost_monthly", "allowed_routes", "note"]
+
+
+def _total(values: pd.Series) -> float | None:
+    """A sum that is unknown when any part is unknown."""
+    return None if values.isna().any() or values.empty else float(values.sum())
+
+
+def compliance_cost_by_feature(dataset: d.DataSet, flows: pd.DataFrame) -> pd.DataFrame:
+    """Per feature, what a CFO asks: spend now on the declared routes, on the cheapest routes the policy
+    allows, and on the cheapest routes overall (all per month, summed over its flows).
+
+    `flows` is `compliance_cost_frame`'s table. Every feature is listed, also those without usage,
+    a cost segment or flows; `no_allowed_route` names the flows no allowed route can serve, and
+    `note` says why a figure is missing.
+    """
+    rows = []
+    for feature in dataset.features:
+        mine = flows[flows["feature"] == feature.id]
+        notes = [f"flow {int(f.flow) + 1} ({f.route}): {f.note}" for f in mine.itertuples() if isinstance(f.note, str)]
+        blocked = [f"flow {int(f.flow) + 1} ({f.route})" for f in mine.itertuples()
+                   if isinstance(f.allowed_routes, list) and not f.allowed_routes]
+        if mine.empty:
+            notes.append("declares no flows" if not feature.flows else "no usage figures or cost segment")
+        current = _total(mine["current_monthly"]) if not mine.empty else None
+        allowed = _total(mine["cheapest_allowed_monthly"]) if not mine.empty else None
+        cheapest = _total(mine["cheapest_monthly"]) if not mine.empty else None
+        rows.append({
+            "feature": feature.id, "name": feature.name, "segment": feature.segment.value,
+            "compliant": bool(mine["compliant"].all()) if not mine.empty else True,
+            "current_monthly": current, "cheapest_allowed_monthly": allowed, "cheapest_monthly": cheapest,
+            "saving_on_cheapest_allowed": current - allowed if current is not None and allowed is not None else None,
+            "compliance_premium": allowed - cheapest if allowed is not None and cheapest is not None else None,
+            "no_allowed_route": ", ".join(blocked), "note": "; ".join(notes),
+        })
+    return pd.DataFrame(rows, columns=FEATURE_COLUMNS)
+
+
+FEATURE_COLUMNS = ["feature", "name", "segment", "compliant", "current_monthly", "cheapest_allowed_monthly",
+                   "cheapest_monthly", "saving_on_cheapest_allowed", "compliance_premium", "no_allowed_route", "note"]
+
+
+def unpriced_reason(decider: Decider, feature_id: str, route_id: str, on: date) -> str:
+    """Why a route has no cost for this feature: no model of the feature's tier, no price for its models,
+    or a self-hosted route with no configured cost."""
+    dataset = decider.dataset
+    route = decider.routes[route_id]
+    feature = decider.features[feature_id]
+    if feature.usage is None:
+        return "the feature has no usage figures"
+    if not feature.flows:
+        return "the feature declares no flows, so there is no model to price"
+    if segment_of(feature, dataset.costs) is None:
+        return "the feature belongs to no cost segment"
+    first = feature.flows[0]
+    routes = decider.routes
+    model = first.model or (routes[first.route].models[0] if routes[first.route].models else "")
+    tier = tier_of(model, dataset.costs.projection)
+    candidates = [m for m in route.models if (tier_of(m, dataset.costs.projection) == tier if tier != OTHER_TIER
+                                              else m == model)]
+    if not candidates:
+        return f"no {tier}-tier model on this route" if tier != OTHER_TIER else f"{model} is not offered here"
+    if not route.price_provider:
+        return "self-hosted with no configured cost (add a price override)"
+    return (f"no price for {', '.join(candidates)} at {route.price_provider} in genai-prices and no price override")
 
 
 def route_costs(decider: Decider, feature_id: str, categories: list[str], on: date) -> dict[str, Option]:

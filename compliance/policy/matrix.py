@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import date
 from typing import TextIO
 
@@ -28,7 +29,11 @@ AXIS = {"feature": 0, "category": 1, "route": 2}
 
 @dataclass
 class MatrixResult:
-    """`allowed[f, c, r]`, and `deciding[f, c, r]`: the first deciding rule's index, -1 for default deny."""
+    """`allowed[f, c, r]`, and `deciding[f, c, r]`: the first deciding rule's index, -1 for default deny.
+
+    `rule_hits[i]` marks the cells where rule i applied (a deny rule: and was not waived);
+    `exception_hits[id]` the cells where that exception waived a deny rule that applied.
+    """
 
     as_of: date
     features: list[str]
@@ -37,6 +42,9 @@ class MatrixResult:
     allowed: np.ndarray
     deciding: np.ndarray
     rule_ids: list[str]
+    rule_hits: list[np.ndarray] = field(default_factory=list)
+    rule_effects: list[str] = field(default_factory=list)
+    exception_hits: dict[str, np.ndarray] = field(default_factory=dict)
 
     def decision(self, feature: str, category: str, route: str) -> bool:
         return bool(self.allowed[self.features.index(feature), self.categories.index(category),
@@ -52,11 +60,61 @@ class MatrixResult:
                         self.rule_ids[rule] if rule >= 0 else ""
 
 
+    def deciding_rules(self) -> np.ndarray:
+        """Per cell, every deciding rule (policy.md: deny rules that applied unwaived, or allow rules that
+        applied), as ids joined by ";" in policy-set order; "" for a default deny."""
+        allow_code, deny_code = _codes([h for h, e in zip(self.rule_hits, self.rule_effects, strict=True)
+                                        if e == "allow"]), \
+            _codes([h for h, e in zip(self.rule_hits, self.rule_effects, strict=True) if e == "deny"])
+        allow_ids = [r for r, e in zip(self.rule_ids, self.rule_effects, strict=True) if e == "allow"]
+        deny_ids = [r for r, e in zip(self.rule_ids, self.rule_effects, strict=True) if e == "deny"]
+        return np.where(self.allowed, _labels(allow_code, allow_ids), _labels(deny_code, deny_ids)).astype(object)
+
+    def waivers(self) -> np.ndarray:
+        """Per cell, the exceptions that waived a deny rule that applied, joined by ";"."""
+        ids = list(self.exception_hits)
+        return np.broadcast_to(_labels(_codes([self.exception_hits[i] for i in ids]), ids), self.allowed.shape)
+
+    def full_rows(self) -> Iterator[tuple[str, str, str, str, str, str, str]]:
+        """(as_of, feature, category, route, decision, rules, waived_by) for every cell."""
+        rules, waivers, day = self.deciding_rules(), self.waivers(), self.as_of.isoformat()
+        for fi, f in enumerate(self.features):
+            for ci, c in enumerate(self.categories):
+                allowed, rule_row, waiver_row = self.allowed[fi, ci], rules[fi, ci], waivers[fi, ci]
+                for ri, r in enumerate(self.routes):
+                    yield day, f, c, r, "allow" if allowed[ri] else "deny", str(rule_row[ri]), str(waiver_row[ri])
+
+
+def _codes(hits: list[np.ndarray]) -> np.ndarray:
+    """One integer per cell whose bit i says hits[i] holds there (an object array past 62 hits)."""
+    if not hits:
+        return np.zeros((1, 1, 1), dtype=np.int64)
+    if len(hits) <= 62:
+        code = np.zeros(hits[0].shape, dtype=np.int64)
+        for i, hit in enumerate(hits):
+            code |= hit.astype(np.int64) << i
+        return code
+    code = np.zeros(hits[0].shape, dtype=object)
+    for i, hit in enumerate(hits):
+        code = code + np.where(hit, 1 << i, 0).astype(object)
+    return code
+
+
+def _labels(code: np.ndarray, ids: list[str]) -> np.ndarray:
+    """Each distinct code once: the ids of its set bits joined by ";"."""
+    unique, inverse = np.unique(code, return_inverse=True)
+    names = np.array([";".join(ids[i] for i in range(len(ids)) if int(u) >> i & 1) for u in unique], dtype=object)
+    return names[inverse].reshape(code.shape)
+
+
+CSV_COLUMNS = ["as_of", "feature", "category", "route", "decision", "rules", "waived_by"]
+
+
 def write_csv(result: MatrixResult, out: TextIO) -> None:
-    """The matrix as CSV: one row per cell with its first deciding rule."""
+    """The matrix as CSV: one row per cell with its date, every deciding rule and the waiving exceptions."""
     writer = csv.writer(out)
-    writer.writerow(["feature", "category", "route", "decision", "rule"])
-    writer.writerows(result.rows())
+    writer.writerow(CSV_COLUMNS)
+    writer.writerows(result.full_rows())
 
 
 def csv_text(result: MatrixResult) -> str:
@@ -131,7 +189,8 @@ class Matrix:
         return result
 
     # --- evaluation ------------------------------------------------------------------------
-    def _evaluate(self, route_idx: list[int], on: date) -> tuple[np.ndarray, np.ndarray]:
+    def _evaluate(self, route_idx: list[int], on: date
+                  ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], dict[str, np.ndarray]]:
         route_ids = [self.routes[i] for i in route_idx]
         route_values = self._route_leaf_values(route_ids, on)
         shape = (len(self.features), len(self.categories), len(route_idx))
@@ -142,6 +201,8 @@ class Matrix:
         cat_pos = {c: i for i, c in enumerate(self.categories)}
         route_pos = {r: i for i, r in enumerate(route_ids)}
         feature_pos = {f: i for i, f in enumerate(self.features)}
+        hits = [np.zeros(shape, dtype=bool) for _ in self.decider.rules]
+        exception_hits = {e.id: np.zeros(shape, dtype=bool) for c in self.decider.rules for e in c.exceptions}
         for compiled, (f_scope, c_scope, r_scope_all) in zip(self.decider.rules, self._scopes, strict=True):
             r_scope = r_scope_all[route_idx].reshape(1, 1, -1)
             if not (f_scope.any() and c_scope.any() and r_scope.any()):
@@ -151,37 +212,42 @@ class Matrix:
             holds = when >= 1 if rule.effect == "deny" else when == TRUE
             applies = np.broadcast_to(holds & f_scope & c_scope & r_scope, shape)
             if rule.effect == "deny":
-                waived = self._waived(compiled, on, feature_pos, cat_pos, route_pos, shape)
-                if waived is not None:
+                before = applies
+                for exc_id, waived in self._waived(compiled, on, feature_pos, cat_pos, route_pos, shape).items():
+                    exception_hits[exc_id] |= before & waived
                     applies = applies & ~waived
                 deciding[applies & ~denied] = compiled.index
                 denied |= applies
             else:
                 first_allow[applies & ~allowed_any] = compiled.index
                 allowed_any |= applies
+            hits[compiled.index] = np.array(applies)
         allowed = allowed_any & ~denied
         deciding = np.where(allowed, first_allow, deciding)
-        return allowed, deciding
+        return allowed, deciding, hits, exception_hits
 
     def _waived(self, compiled, on, feature_pos, cat_pos, route_pos, shape):  # type: ignore[no-untyped-def]
-        active = [e for e in compiled.exceptions if e.active_on(on) and e.feature in feature_pos]
-        if not active:
-            return None
-        waived = np.zeros(shape, dtype=bool)
+        """Per active exception of this rule, the cells it covers."""
+        result = {}
         h = self.decider.hierarchy
-        for exc in active:
+        for exc in compiled.exceptions:
+            if not exc.active_on(on) or exc.feature not in feature_pos:
+                continue
             cats = [i for c, i in cat_pos.items() if h.covers(exc.categories, c)]
             routes = [route_pos[r] for r in exc.routes if r in route_pos]
             if cats and routes:
+                waived = np.zeros(shape, dtype=bool)
                 waived[feature_pos[exc.feature]][np.ix_(cats, routes)] = True
-        return waived
+                result[exc.id] = waived
+        return result
 
     def evaluate(self, on: date) -> MatrixResult:
         """The whole matrix for `on`."""
         check_evaluation_day(on)
-        allowed, deciding = self._evaluate(list(range(len(self.routes))), on)
+        allowed, deciding, hits, exception_hits = self._evaluate(list(range(len(self.routes))), on)
         self.result = MatrixResult(on, self.features, self.categories, self.routes, allowed, deciding,
-                                   [c.rule.id for c in self.decider.rules])
+                                   [c.rule.id for c in self.decider.rules], hits,
+                                   [c.rule.effect for c in self.decider.rules], exception_hits)
         return self.result
 
     def update_route(self, route: d.Route) -> MatrixResult:
@@ -200,7 +266,11 @@ class Matrix:
         if self.result is None:
             raise RuntimeError("evaluate() the matrix before updating it")
         if route_idx:
-            allowed, deciding = self._evaluate(route_idx, self.result.as_of)
+            allowed, deciding, hits, exception_hits = self._evaluate(route_idx, self.result.as_of)
             self.result.allowed[:, :, route_idx] = allowed
             self.result.deciding[:, :, route_idx] = deciding
+            for whole, part in zip(self.result.rule_hits, hits, strict=True):
+                whole[:, :, route_idx] = part
+            for exc_id, part in exception_hits.items():
+                self.result.exception_hits[exc_id][:, :, route_idx] = part
         return self.result
