@@ -35,6 +35,7 @@ WRITERS: dict[str, frozenset[Role]] = {
     "projection": frozenset({Role.finance}),
     "price_override": frozenset({Role.finance}),
     "scan": frozenset({Role.engineer}),  # recorded code scans (compliance.scan.record)
+    "usage": frozenset({Role.finance, Role.engineer}),  # a feature's usage figures (requests, tokens)
 }
 
 

@@ -217,10 +217,32 @@ def unsourced_alerts(decider: Decider, on: date) -> list[Alert]:
     return alerts
 
 
+def superseded_exceptions(decider: Decider, on: date) -> dict[str, str]:
+    """Expired exceptions already replaced by a newer one (same rule and feature, covering at least the
+    same routes and categories, expiring later): history, not alerts; the newest one is the alert. Maps each to
+    the exception that replaced it."""
+    replaced: dict[str, str] = {}
+    h = decider.hierarchy
+    for old in decider.policies.exceptions:
+        if old.expires_on >= on:
+            continue
+        for new in decider.policies.exceptions:
+            if (new.id != old.id and new.waives == old.waives and new.feature == old.feature
+                    and new.expires_on > old.expires_on and old.routes <= new.routes
+                    and all(h.covers(new.categories, c) for c in old.categories if c in h.ancestors)):
+                replaced[old.id] = new.id
+                break
+    return replaced
+
+
 def policy_alerts(decider: Decider, on: date, within: int = 60) -> list[Alert]:
-    """Exceptions expiring or expired, and the declared flows every upcoming change would break."""
+    """Exceptions expiring or expired (unless already replaced: see `superseded_exceptions`), and the
+    declared flows every upcoming change would break."""
     alerts = []
+    history = superseded_exceptions(decider, on)
     for exc in decider.policies.exceptions:
+        if exc.id in history:
+            continue
         found = _dated("expired", "expiring", exc.expires_on, on, within)
         if found:
             severity, days = found

@@ -47,7 +47,8 @@ def money(value: float | None, currency: str = "$", digits: int = 2) -> str:
 
 
 def percent(value: float | None) -> str:
-    return "-" if _missing(value) else f"{value:.0%}"
+    """Every percentage with one precision: one decimal place."""
+    return "-" if _missing(value) else f"{value:.1%}"
 
 
 def cell(value: Any) -> str:

@@ -7,6 +7,7 @@ import io
 import json
 import os
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -121,8 +122,19 @@ def test_alerts_name_the_flows_an_expiry_would_break(env: Path, capsys: pytest.C
     google = next(a for a in alerts if a["kind"] == "dpa" and a["subject"] == "google")
     assert code == 0 and google["breaks_on"] == "2027-01-16"
     assert any(b.startswith("product-search-assistant -> gemini-vertex-eu") for b in google["breaks"])
-    exc = next(a for a in alerts if a["kind"] == "exception" and a["subject"] == "exc-2026-007")
-    assert exc["severity"] == "expired"
+    # exc-2026-007 expired, but exc-2026-031 replaced it (same rule, feature, route, categories): history
+    assert not any(a["kind"] == "exception" and a["subject"] == "exc-2026-007" for a in alerts)
+
+
+def test_an_expired_exception_is_an_alert_until_it_is_replaced(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from compliance.alerts import policy_alerts, superseded_exceptions
+
+    c = Compliance.open()
+    assert superseded_exceptions(c.decider, date(2026, 11, 30)) == {"exc-2026-007": "exc-2026-031"}
+    before = policy_alerts(c.decider, date(2026, 9, 1))  # 031 not granted yet, but it expires later
+    assert "exc-2026-007" not in {a.subject for a in before}
+    after_both = policy_alerts(c.decider, date(2027, 2, 15))  # both expired: only the newer one is an alert
+    assert {a.subject for a in after_both if a.kind == "exception"} == {"exc-2026-031"}
 
 
 def test_python_guard_raises_denied_with_the_decision(env: Path) -> None:

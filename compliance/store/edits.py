@@ -59,7 +59,7 @@ def checked_reason(reason: str | None, label: str) -> str | None:
 
 
 def update_record(session: Session, *, entity: str, key: str, expected_version: int, changes: dict[str, Any],
-                  actor: Actor, reason: str | None = None) -> int:
+                  actor: Actor, reason: str | None = None, permission: str | None = None) -> int:
     """Apply field changes to one record and return its new version.
 
     Raises Conflict when the record changed since `expected_version` was read, InvalidInput when
@@ -67,7 +67,7 @@ def update_record(session: Session, *, entity: str, key: str, expected_version: 
     database's foreign keys.
     """
     kind = _kind(entity)
-    require(actor, {entity})
+    require(actor, {permission or entity})
     reason = checked_reason(reason, f"{entity} {key}")
     lock_for_write(session)
     before, version = record_doc(session, entity, key)
@@ -123,6 +123,13 @@ def update_projection(session: Session, *, expected_version: int, changes: dict[
                                                            entity_id="projection", changes=diff)
     session.flush()
     return row.version
+
+
+def update_usage(session: Session, *, feature_id: str, expected_version: int, usage: dict[str, Any] | None,
+                 actor: Actor, reason: str | None = None) -> int:
+    """Change only a feature's usage figures: finance may, as well as the feature's engineers."""
+    return update_record(session, entity="feature", key=feature_id, expected_version=expected_version,
+                         changes={"usage": usage}, actor=actor, reason=reason, permission="usage")
 
 
 def projection_version(session: Session) -> int:

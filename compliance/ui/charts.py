@@ -35,15 +35,31 @@ def expiry_timeline(events: pd.DataFrame, today: date) -> go.Figure:
     return fig
 
 
-def decision_heatmap(allowed: pd.DataFrame, hover: pd.DataFrame, title: str) -> go.Figure:
-    """Allow (blue) / deny (orange) grid with the deciding rule in the hover text."""
+def decision_heatmap(allowed: pd.DataFrame, hover: pd.DataFrame, title: str,
+                     highlight: list[str] | None = None) -> go.Figure:
+    """Allow (blue) / deny (orange) grid with the deciding rule in the hover text.
+
+    Every row and column is labelled (no automatic thinning); the categories in `highlight`
+    are boxed and their labels bold.
+    """
+    columns, rows = [str(c) for c in allowed.columns], [str(r) for r in allowed.index]
+    marked = set(highlight or [])
     fig = go.Figure(go.Heatmap(
-        z=allowed.astype(int).values, x=list(allowed.columns), y=list(allowed.index), text=hover.values,
+        z=allowed.astype(int).values, x=columns, y=rows, text=hover.values,
         hovertemplate="%{y} / %{x}<br>%{text}<extra></extra>", zmin=0, zmax=1, showscale=False,
         colorscale=[[0, DENY_COLOUR], [0.5, DENY_COLOUR], [0.5, ALLOW_COLOUR], [1, ALLOW_COLOUR]], xgap=1, ygap=1,
     ))
-    fig.update_layout(title=title, height=max(300, 18 * len(allowed.index) + 160), margin={"t": 40},
-                      xaxis={"tickangle": -45})
+    for i, column in enumerate(columns):
+        if column in marked:
+            fig.add_shape(type="rect", x0=i - 0.5, x1=i + 0.5, y0=-0.5, y1=len(rows) - 0.5,
+                          line={"color": "black", "width": 2})
+    fig.update_layout(
+        title=title, height=max(320, 18 * len(rows) + 60 + 7 * max((len(c) for c in columns), default=0)),
+        margin={"t": 40, "l": 10, "r": 10},
+        xaxis={"tickangle": -90, "tickmode": "array", "tickvals": columns, "automargin": True,
+               "ticktext": [f"<b>{c}</b>" if c in marked else c for c in columns], "tickfont": {"size": 10}},
+        yaxis={"tickmode": "array", "tickvals": rows, "ticktext": rows, "automargin": True, "tickfont": {"size": 10},
+               "autorange": "reversed"})
     return fig
 
 
@@ -60,33 +76,46 @@ def margin_bars(segments: pd.DataFrame) -> go.Figure:
 
 
 def projection_lines(frame: pd.DataFrame, value: str, title: str) -> go.Figure:
-    fig = px.line(frame, x="date", y=value, color="scenario", line_dash="segment", height=360)
-    fig.update_layout(title=title, yaxis_tickformat=".0%" if "margin" in value or "share" in value else None,
-                      yaxis_tickprefix="" if "margin" in value or "share" in value else "$", margin={"t": 40},
-                      legend=LEGEND_BELOW)
+    """One panel per segment with its own y axis (B2B stays readable beside consumer)."""
+    ratio = "margin" in value or "share" in value
+    segments = list(dict.fromkeys(frame["segment"]))
+    fig = px.line(frame, x="date", y=value, color="scenario", facet_row="segment", category_orders={
+        "segment": segments}, height=max(320, 260 * len(segments)), labels={value: title, "date": "month"})
+    fig.update_yaxes(matches=None, title_text="share of revenue" if "share" in value else (
+        "gross margin" if ratio else "USD per month"), tickformat=".1%" if ratio else ",.0f",
+        tickprefix="" if ratio else "$")
+    fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
+    fig.update_layout(title=title, margin={"t": 50}, legend={"orientation": "h", "y": -0.12})
     return fig
 
 
 def compliance_cost_bars(frame: pd.DataFrame) -> go.Figure:
-    labels = frame["feature"] + " #" + frame["flow"].astype(str)
+    """Per feature (by name): spend now, cheapest allowed and cheapest overall, per month."""
+    labels = frame["name"]
     fig = go.Figure()
-    fig.add_bar(x=labels, y=frame["current_monthly"], name="current route", marker_color=NEUTRAL_COLOUR)
-    fig.add_bar(x=labels, y=frame["cheapest_allowed_monthly"], name="cheapest allowed route",
+    fig.add_bar(x=labels, y=frame["current_monthly"], name="spend now (declared routes)", marker_color=NEUTRAL_COLOUR)
+    fig.add_bar(x=labels, y=frame["cheapest_allowed_monthly"], name="cheapest allowed routes",
                 marker_color=ALLOW_COLOUR)
-    fig.add_bar(x=labels, y=frame["cheapest_monthly"], name="cheapest route (same tier)", marker_color=DENY_COLOUR)
-    fig.update_layout(barmode="group", yaxis_tickprefix="$", yaxis_title="per month", height=380, margin={"t": 30},
-                      xaxis={"tickangle": -30}, legend={**LEGEND_BELOW, "y": -0.35})
+    fig.add_bar(x=labels, y=frame["cheapest_monthly"], name="cheapest routes overall (same tier)",
+                marker_color=DENY_COLOUR)
+    fig.update_layout(barmode="group", yaxis_tickprefix="$", yaxis_tickformat=",.0f", yaxis_title="USD per month",
+                      xaxis_title="feature", height=420, margin={"t": 30}, xaxis={"tickangle": -30},
+                      legend={"orientation": "h", "y": 1.1})
     return fig
 
 
-def tornado(frame: pd.DataFrame, segment: str) -> go.Figure:
-    """How monthly LLM cost moves when each driver moves by -20% / +20%."""
+def tornado(frame: pd.DataFrame, segment: str, *, margin: bool = False) -> go.Figure:
+    """How monthly LLM cost (or gross margin, in points) moves when each input moves by -20% / +20%."""
     rows = frame[frame["segment"] == segment].copy()
-    rows["span"] = (rows["cost_change_high"] - rows["cost_change_low"]).abs()
+    low, high = ("margin_change_low", "margin_change_high") if margin else ("cost_change_low", "cost_change_high")
+    rows["span"] = (rows[high] - rows[low]).abs()
     rows = rows.sort_values("span")
+    labels = rows["label"] if "label" in rows else rows["driver"]
     fig = go.Figure()
-    fig.add_bar(y=rows["driver"], x=rows["cost_change_low"], orientation="h", name="-20%", marker_color=ALLOW_COLOUR)
-    fig.add_bar(y=rows["driver"], x=rows["cost_change_high"], orientation="h", name="+20%", marker_color=DENY_COLOUR)
-    fig.update_layout(barmode="overlay", xaxis_tickprefix="$", xaxis_title="change in monthly LLM cost",
-                      height=320, title=f"Sensitivity: {segment}", margin={"t": 40}, legend=LEGEND_BELOW)
+    fig.add_bar(y=labels, x=rows[low], orientation="h", name="input -20%", marker_color=ALLOW_COLOUR)
+    fig.add_bar(y=labels, x=rows[high], orientation="h", name="input +20%", marker_color=DENY_COLOUR)
+    axis = {"xaxis_tickformat": "+.1%", "xaxis_title": "change in gross margin (points)"} if margin else {
+        "xaxis_tickprefix": "$", "xaxis_tickformat": ",.0f", "xaxis_title": "change in monthly LLM cost (USD)"}
+    fig.update_layout(barmode="overlay", height=360, title=f"Sensitivity: {segment}", margin={"t": 40},
+                      legend={"orientation": "h", "y": -0.25}, **axis)
     return fig

@@ -7,8 +7,10 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from compliance.costs.compliance_cost import route_costs
+from compliance.costs.compliance_cost import route_costs, unpriced_reason
+from compliance.policy.decide import Decision
 from compliance.policy.matrix import csv_text
+from compliance.policy.plain import plain_reason, plain_reasons
 from compliance.textout import money
 from compliance.ui import charts, state
 
@@ -39,27 +41,52 @@ if not categories:
 options = compliance.routes(feature=feature_id, categories=categories, as_of=on)
 prices = route_costs(compliance.decider, feature_id, categories, on)
 allowed_priced = [prices[o.route] for o in options if o.allowed and o.route in prices]
-cheapest = min(allowed_priced, key=lambda p: p.monthly_cost).route if allowed_priced else None
+cheapest = min(allowed_priced, key=lambda p: p.monthly_cost) if allowed_priced else None
+exceptions = {e.id: e for e in compliance.policies.exceptions}
+
+
+def waiver_text(decisions: tuple[Decision, ...]) -> str:
+    """Each exception that waived a rule here, with the rule and its expiry."""
+    ids = dict.fromkeys(w for d in decisions for w in d.waived_by)
+    return ", ".join(f"{w} waives {exceptions[w].waives} until {exceptions[w].expires_on}" if w in exceptions else w
+                     for w in ids)
+
+
+def why_text(decisions: tuple[Decision, ...], allowed: bool) -> str:
+    deciding = [d for d in decisions if d.allowed == allowed]
+    if allowed:
+        return plain_reason(compliance.decider, deciding[0])
+    return " | ".join(f"{d.category}: {plain_reason(compliance.decider, d)}" for d in deciding)
+
+
 rows = []
 for option in options:
     deciding = [d for d in option.decisions if d.allowed == option.allowed]
-    reasons = [f"{d.category}: {r}" for d in deciding for r in (d.reasons if not d.allowed else d.reasons[:1])]
     price = prices.get(option.route)
     rows.append({
         "decision": "ALLOW" if option.allowed else "DENY",
-        "cheapest allowed": option.route == cheapest,
+        "cheapest allowed": cheapest is not None and option.route == cheapest.route,
         "route": option.route,
         "cost per month": money(price.monthly_cost) if price else "-",
+        "why no cost": "" if price else unpriced_reason(compliance.decider, feature_id, option.route, on),
         "rules": ", ".join(dict.fromkeys(r for d in deciding for r in d.rules)) or "default deny",
-        "why": " | ".join(dict.fromkeys(reasons)),
-        "waived by": ", ".join(dict.fromkeys(w for d in option.decisions for w in d.waived_by)),
+        "why": why_text(option.decisions, option.allowed),
+        "waived by": waiver_text(option.decisions),
         "rests on": option.evidence_note.split(", but ", 1)[-1] if option.evidence_note else "verified facts",
     })
 table = pd.DataFrame(rows)
 allowed_count = int((table["decision"] == "ALLOW").sum())
-st.markdown(f"**{allowed_count} of {len(table)} routes allowed** for `{feature_id}` with "
-            f"{', '.join(f'`{c}`' for c in categories)} as of {on}"
-            + (f"; cheapest allowed: **{cheapest}**" if cheapest else ""))
+unpriced = table[(table["decision"] == "ALLOW") & (table["cost per month"] == "-")]
+summary = (f"**{allowed_count} of {len(table)} routes allowed** for `{feature_id}` with "
+           f"{', '.join(f'`{c}`' for c in categories)} as of {on}")
+if cheapest is not None:
+    summary += f"; cheapest allowed: **{cheapest.route}** at {money(cheapest.monthly_cost)} per month"
+elif allowed_count:
+    summary += "; no allowed route could be priced"
+st.markdown(summary)
+if not unpriced.empty:
+    st.caption("Allowed but not priced, so not in the cheapest choice: " + "; ".join(
+        f"{route} ({why})" for route, why in zip(unpriced["route"], unpriced["why no cost"], strict=True)))
 
 
 def _colour(value: str) -> str:
@@ -67,9 +94,29 @@ def _colour(value: str) -> str:
     return f"background-color: {colour}; color: white; font-weight: 600"
 
 
-st.dataframe(table.style.map(_colour, subset=["decision"]), hide_index=True, width="stretch", key="checker-routes",
-             column_config={"cheapest allowed": st.column_config.CheckboxColumn("cheapest allowed"),
-                            "why": st.column_config.TextColumn("why", width="large")})
+picked = st.dataframe(
+    table.style.map(_colour, subset=["decision"]), hide_index=True, width="stretch", key="checker-routes",
+    on_select="rerun", selection_mode="single-row",
+    column_config={"cheapest allowed": st.column_config.CheckboxColumn("cheapest allowed"),
+                   "why": st.column_config.TextColumn("why", width="large"),
+                   "why no cost": st.column_config.TextColumn("why no cost", width="medium")})
+st.download_button("Download the route table (CSV)", data=table.to_csv(index=False),
+                   file_name=f"routes-{feature_id}-{on}.csv", mime="text/csv", key="checker-routes-csv")
+selected = picked.selection.rows if picked is not None else []  # type: ignore[union-attr]
+chosen = [options[selected[0]]] if selected else []
+with st.expander("Whole reasons, route by route", expanded=bool(chosen)):
+    st.caption("Select a row above to see only that route.")
+    for option in chosen or options:
+        row = table[table["route"] == option.route].iloc[0]
+        lines = [f"**{row['decision']}** `{option.route}` · {row['cost per month']}"
+                 + (f" ({row['why no cost']})" if row["why no cost"] else "")
+                 + f" · rules: {row['rules']}"]
+        for d in option.decisions:
+            mark = "allowed" if d.allowed else "denied"
+            lines.append(f"- `{d.category}` {mark}: {'; '.join(plain_reasons(compliance.decider, d))}")
+        if row["waived by"]:
+            lines.append(f"- under exception: {row['waived by']}")
+        st.markdown("\n".join(lines))
 
 st.subheader("Declared flows")
 flows = compliance.flows(feature=feature_id, as_of=on)
@@ -77,13 +124,14 @@ if not flows:
     st.caption("This feature declares no flows.")
 for flow in flows:
     if flow.compliant:
-        waived = sorted({w for d in flow.decisions for w in d.waived_by})
-        note = f" (under exception {', '.join(waived)})" if waived else ""
+        waived = waiver_text(flow.decisions)
+        note = f" (under exception: {waived})" if waived else ""
         st.markdown(f":blue-badge[compliant] `{flow.route}` with {', '.join(d.category for d in flow.decisions)}{note}")
     else:
         st.markdown(f":orange-badge[violation] `{flow.route}`")
         for d in flow.violations:
-            st.markdown(f"  - `{d.category}`: {'; '.join(d.reasons)}")
+            st.markdown(f"  - `{d.category}` ({', '.join(d.rules) or 'default deny'}): "
+                        f"{'; '.join(plain_reasons(compliance.decider, d))}")
 
 
 @st.fragment
@@ -94,6 +142,7 @@ def matrix_view() -> None:
         return
     view = st.radio("Show", ["routes x categories for this feature", "features x categories for one route"],
                     horizontal=True, key="matrix-view")
+    only_picked = st.toggle("Only the categories picked above", value=False, key="matrix-only-picked")
     names = {i: rid for i, rid in enumerate(result.rule_ids)}
     if view.startswith("routes"):
         fi = result.features.index(feature_id)
@@ -110,9 +159,12 @@ def matrix_view() -> None:
         [[("ALLOW by " if a else "DENY by ") + names[int(r)] if r >= 0 else "DENY: no allow rule applies"
           for a, r in zip(row_a, row_r, strict=True)] for row_a, row_r in zip(allowed.values, deciding, strict=True)],
         index=allowed.index, columns=allowed.columns)
-    st.plotly_chart(charts.decision_heatmap(allowed, hover, title), width="stretch", key="matrix-chart")
-    st.caption("Blue: allowed. Orange: denied. Hover a cell for the deciding rule; the route table above gives "
-               "the full reasons.")
+    if only_picked:
+        allowed, hover = allowed[categories], hover[categories]
+    st.plotly_chart(charts.decision_heatmap(allowed, hover, title, highlight=categories), width="stretch",
+                    key="matrix-chart")
+    st.caption("Blue: allowed. Orange: denied. Boxed, bold: the categories picked above. Hover a cell for the "
+               "deciding rule; the route table above gives the whole reasons.")
     st.download_button("Download the whole matrix (CSV)", data=lambda: csv_text(result),
                        file_name=f"decision-matrix-{on}.csv", mime="text/csv", key="matrix-csv")
 

@@ -8,9 +8,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from compliance import costs
 from compliance.problems import ComplianceError, Conflict, InvalidInput
 from compliance.store.edits import projection_version, record_versions, update_projection, update_record
-from compliance.ui import charts, edit_form, state
+from compliance.textout import money, percent
+from compliance.ui import charts, cost_edits, edit_form, state
 
 st.title("Costs")
 state.show_saved()
@@ -32,30 +34,52 @@ if errors:
     st.warning("Some flows cannot be priced, so their cost is missing below:\n" + "\n".join(f"- {e}" for e in errors))
 
 st.subheader("B2B vs consumer")
+st.caption("Per segment and month. Percentages to one decimal place.")
 cols = st.columns(len(segments))
 for col, row in zip(cols, segments.itertuples(), strict=True):
-    share = "-" if pd.isna(row.llm_share_of_revenue) else f"{row.llm_share_of_revenue:.0%}"
-    margin = "-" if pd.isna(row.gross_margin) else f"{row.gross_margin:.0%}"
-    col.metric(f"{row.segment}: LLM cost / revenue", share, help=f"gross margin {margin}")
+    with col.container(border=True):
+        st.markdown(f"**{row.name}**")
+        if not row.revenue:
+            st.metric("LLM share of revenue", "no revenue", help="this segment earns no revenue")
+            st.metric("Gross margin", "no revenue")
+            st.caption(f"LLM cost {money(row.llm_cost)} per month")
+        else:
+            st.metric("LLM share of revenue", percent(row.llm_share_of_revenue))
+            st.metric("Gross margin", percent(row.gross_margin))
+            st.caption(f"revenue {money(row.revenue)}, LLM cost {money(row.llm_cost)} per month")
 st.plotly_chart(charts.margin_bars(segments), width="stretch", key="margin-chart")
-st.dataframe(segments, hide_index=True, width="stretch", column_config={
+shown_segments = segments.drop(columns=["segment"]).assign(
+    gross_margin=[percent(v) if r else "no revenue" for v, r in zip(segments["gross_margin"], segments["revenue"],
+                                                                     strict=True)],
+    llm_share_of_revenue=[percent(v) if r else "no revenue"
+                          for v, r in zip(segments["llm_share_of_revenue"], segments["revenue"], strict=True)],
+    target_margin=[percent(v) for v in segments["target_margin"]])
+segment_columns: dict[str, Any] = {
+    "name": "segment",
     "users": st.column_config.NumberColumn("users", format="localized"),
     "active_users": st.column_config.NumberColumn("active users", format="localized"),
     "usage_multiplier_at_target": st.column_config.NumberColumn("usage headroom at target margin",
                                                                 format="%.1fx"),
+    "gross_margin": "gross margin", "llm_share_of_revenue": "LLM share of revenue", "target_margin": "target margin",
 } | {
-    c: st.column_config.NumberColumn(c.replace("_", " "), format="dollar")
-    for c in ("revenue", "llm_cost", "other_cogs", "gross_profit", "llm_cost_per_user", "break_even_revenue_per_user")
-} | {c: st.column_config.NumberColumn(c.replace("_", " "), format="percent")
-     for c in ("gross_margin", "llm_share_of_revenue", "target_margin")})
+    c: st.column_config.NumberColumn(label, format="dollar")
+    for c, label in (("revenue", "revenue per month"), ("llm_cost", "LLM cost per month"),
+                     ("other_cogs", "other cost of goods per month"), ("gross_profit", "gross profit per month"),
+                     ("llm_cost_per_user", "LLM cost per user"),
+                     ("break_even_revenue_per_user", "break-even revenue per user"))
+}
+st.dataframe(shown_segments, hide_index=True, width="stretch", column_config=segment_columns)
 
 st.subheader("Cost per feature")
 st.dataframe(features, hide_index=True, width="stretch", column_config={
-    "requests_per_user_month": st.column_config.NumberColumn("requests / active user / month"),
+    "feature": "feature id", "name": "feature", "segment": "segment",
+    "requests_per_user_month": st.column_config.NumberColumn("requests per active user per month",
+                                                             format="localized"),
     "active_users": st.column_config.NumberColumn("active users", format="localized"),
-    "cost_per_request": st.column_config.NumberColumn("per request", format="$%.4f"),
-    "cost_per_active_user_month": st.column_config.NumberColumn("per active user / month", format="dollar"),
-    "monthly_cost": st.column_config.NumberColumn("per month", format="dollar"),
+    "cost_per_request": st.column_config.NumberColumn("cost per request", format="$%.4f"),
+    "cost_per_active_user_month": st.column_config.NumberColumn("cost per active user per month", format="dollar"),
+    "monthly_cost": st.column_config.NumberColumn("cost per month", format="dollar"),
+    "error": "why a cost is missing",
 })
 
 
@@ -67,15 +91,18 @@ def projection_view() -> None:
         return
     frame = state.cost_table(key, today, "projection")
     assert frame is not None
-    measure = st.radio("Show", ["llm_cost", "gross_margin", "llm_share_of_revenue"], horizontal=True,
-                       key="projection-measure", format_func=lambda m: m.replace("_", " "))
+    measure = st.radio("Show", list(MEASURES), horizontal=True, key="projection-measure",
+                       format_func=lambda m: MEASURES[m])
     chosen = st.multiselect("Segments", list(frame["segment"].unique()), default=["b2b", "consumer"]
                             if {"b2b", "consumer"} <= set(frame["segment"]) else None, key="projection-segments")
     shown = frame[frame["segment"].isin(chosen)] if chosen else frame
-    st.plotly_chart(charts.projection_lines(shown, measure, measure.replace("_", " ")), width="stretch",
+    st.plotly_chart(charts.projection_lines(shown, measure, MEASURES[measure]), width="stretch",
                     key="projection-chart")
+    st.caption("One panel per segment, each with its own scale, so B2B stays readable beside consumer.")
 
 
+MEASURES = {"llm_cost": "LLM cost per month", "gross_margin": "gross margin",
+            "llm_share_of_revenue": "LLM share of revenue"}
 projection_view()
 
 
@@ -86,12 +113,33 @@ def compliance_view() -> None:
     if frame is None:
         st.caption("Unavailable while the policy files have problems.")
         return
-    if frame.empty:
+    by_feature = costs.compliance_cost_by_feature(data, frame)
+    if by_feature.empty:
+        st.caption("No features.")
         return
-    premium = frame["compliance_premium_monthly"].fillna(0).sum()
-    st.metric("Paid per month for compliant routes over the cheapest ones", f"${premium:,.0f}")
-    st.plotly_chart(charts.compliance_cost_bars(frame), width="stretch", key="compliance-chart")
-    st.dataframe(frame, hide_index=True, width="stretch")
+    st.caption("Per feature and month: what it spends now on its declared routes, what the cheapest routes the "
+               "policy allows would cost, and the cheapest routes overall (same model tier).")
+    blocked = by_feature[by_feature["no_allowed_route"] != ""]
+    if not blocked.empty:
+        st.warning("No route the policy allows can carry: " + "; ".join(
+            f"**{r.name}** ({r.no_allowed_route})" for r in blocked.itertuples()))
+    c1, c2 = st.columns(2)
+    c1.metric("Spend now on declared routes", money(by_feature["current_monthly"].sum(min_count=1)))
+    c2.metric("Premium of the cheapest allowed routes over the cheapest overall",
+              money(by_feature["compliance_premium"].sum(min_count=1)),
+              help="over the features where both can be priced")
+    st.plotly_chart(charts.compliance_cost_bars(by_feature), width="stretch", key="compliance-chart")
+    st.dataframe(by_feature, hide_index=True, width="stretch", column_config={
+        "feature": "feature id", "name": "feature", "segment": "segment",
+        "compliant": st.column_config.CheckboxColumn("declared flows compliant"),
+        "current_monthly": st.column_config.NumberColumn("spend now per month", format="dollar"),
+        "cheapest_allowed_monthly": st.column_config.NumberColumn("cheapest allowed per month", format="dollar"),
+        "cheapest_monthly": st.column_config.NumberColumn("cheapest overall per month", format="dollar"),
+        "saving_on_cheapest_allowed": st.column_config.NumberColumn("saving by moving to the cheapest allowed",
+                                                                    format="dollar"),
+        "compliance_premium": st.column_config.NumberColumn("compliance premium per month", format="dollar"),
+        "no_allowed_route": "flows with no allowed route", "note": "why a figure is missing",
+    })
 
 
 compliance_view()
@@ -99,14 +147,26 @@ compliance_view()
 
 @st.fragment
 def sensitivity_view() -> None:
-    st.subheader("Sensitivity (±20% per driver)")
+    st.subheader("Sensitivity (±20% per input)")
     frame = state.cost_table(key, today, "sensitivity")
     assert frame is not None
-    segment = st.selectbox("Segment", list(frame["segment"].unique()), key="sensitivity-segment")
-    st.plotly_chart(charts.tornado(frame, segment), width="stretch", key="tornado-chart")
+    c1, c2 = st.columns(2)
+    segment = c1.selectbox("Segment", list(frame["segment"].unique()), key="sensitivity-segment")
+    measure = c2.radio("Effect on", ["monthly LLM cost", "gross margin"], horizontal=True, key="sensitivity-measure")
+    rows = frame[frame["segment"] == segment]
+    if measure == "gross margin" and rows["base_margin"].isna().all():
+        st.info("This segment has no revenue, so it has no margin; showing the monthly LLM cost.")
+        measure = "monthly LLM cost"
+    st.plotly_chart(charts.tornado(frame, segment, margin=measure == "gross margin"), width="stretch",
+                    key="tornado-chart")
+    st.caption("Each input moves alone. Users, requests and prices move the LLM cost by the same share because the "
+               "cost is linear in each; only users also bring revenue, so the margin tells them apart.")
 
 
 sensitivity_view()
+
+cost_edits.price_override_editor(data)
+cost_edits.usage_editor(data)
 
 st.subheader("Inputs")
 if not state.current_actor().may_change("segment"):

@@ -6,6 +6,8 @@ from datetime import date
 
 import streamlit as st
 
+from compliance.alerts import superseded_exceptions
+from compliance.policy.flows import FlowResult
 from compliance.textout import money
 from compliance.ui import state
 from compliance.ui.overview import headline
@@ -31,27 +33,59 @@ if within < 0 or within > state.LOOKAHEAD_DAYS:
 window = int(within)
 alerts = state.alerts(state.marker(), today, window)
 violating = None
+violations: list[FlowResult] = []
 if snap.compliance:
     flows = snap.compliance.flows(as_of=today)
-    violating = len({f.feature for f in flows if not f.compliant})
+    violations = [f for f in flows if not f.compliant]
+    violating = len({f.feature for f in violations})
 segments = state.cost_table(state.marker(), today, "segments") if data.costs.segments else None
 spend = float(segments["llm_cost"].sum()) if segments is not None else None
 
+
+def figure(column: st.delta_generator.DeltaGenerator, label: str, value: object, urgency: str, link: str,
+           link_label: str) -> None:
+    """A headline figure coloured by urgency (red: act now, orange: soon, green: fine) with a link to its list."""
+    colour = {"act": "red", "soon": "orange", "fine": "green", "info": "gray"}[urgency]
+    with column.container(border=True):
+        st.markdown(f"{label}\n\n:{colour}[**{value}**]")
+        st.markdown(f"[{link_label}]({link})")
+
+
+expiring = sum(1 for a in alerts if a.kind in ("dpa", "baa") and a.severity == "expiring")
+expired = sum(1 for a in alerts if a.kind in ("dpa", "baa") and a.severity == "expired")
+uncovered = figures.providers - figures.providers_with_active_dpa
 legal, engineering, finance = st.columns(3)
-legal.metric("Providers under an active DPA", f"{figures.providers_with_active_dpa} / {figures.providers}")
-legal.metric(f"Agreements expiring in {window} days",
-             sum(1 for a in alerts if a.kind in ("dpa", "baa") and a.severity == "expiring"))
-legal.metric("Expired agreements", sum(1 for a in alerts if a.kind in ("dpa", "baa") and a.severity == "expired"))
-engineering.metric("Approved routes", f"{figures.approved_routes} / {figures.routes}")
-engineering.metric("Features with violating flows", "-" if violating is None else violating)
-finance.metric("Projected LLM spend per month", money(spend))
+figure(legal, "Providers under an active DPA", f"{figures.providers_with_active_dpa} / {figures.providers}",
+       "soon" if uncovered else "fine", "providers", "See the providers")
+figure(legal, f"Agreements expiring in {window} days", expiring, "soon" if expiring else "fine", "#alerts",
+       "See the alerts")
+figure(legal, "Expired agreements", expired, "act" if expired else "fine", "#alerts", "See the alerts")
+figure(engineering, "Approved routes", f"{figures.approved_routes} / {figures.routes}", "info", "routes",
+       "See the routes")
+figure(engineering, "Features with violating flows", "-" if violating is None else violating,
+       "act" if violating else ("info" if violating is None else "fine"), "#violating-flows",
+       "See the violating flows")
+figure(finance, "Projected LLM spend per month", money(spend), "info", "costs", "See the costs")
 
 if snap.problems:
     st.error(f"The policy files have {len(snap.problems)} problem(s); decisions are unavailable until they are "
              "fixed.")
     st.page_link("compliance/ui/policies_page.py", label="Open the policies page", icon=":material/rule:")
 
-st.subheader(f"Alerts ({len(alerts)})")
+st.subheader(f"Violating flows ({len(violations)})", anchor="violating-flows")
+if snap.compliance is None:
+    st.caption("Unavailable while the policy files have problems.")
+elif not violations:
+    st.success("Every declared flow is compliant today.")
+else:
+    st.caption("Declared flows that policy denies today, with the categories denied and the rules that deny them.")
+for flow in violations:
+    denied = ", ".join(f"`{d.category}`" for d in flow.violations)
+    rules = ", ".join(dict.fromkeys(r for d in flow.violations for r in d.rules)) or "default deny (no allow rule)"
+    st.markdown(f":orange-badge[violation] **{flow.feature}** → `{flow.route}` · {denied} · rules: {rules} · "
+                f"[open in the route checker](checker?feature={flow.feature})")
+
+st.subheader(f"Alerts ({len(alerts)})", anchor="alerts")
 if not alerts:
     st.success(f"Nothing needs attention in the next {window} days.")
 for alert in alerts:
@@ -69,3 +103,9 @@ for alert in alerts:
         left.caption("Declared flows sending it data today: " + ", ".join(f"`{f}`" for f in alert.carries))
     page, label = PAGES[FIX_PAGE[alert.kind]]
     right.page_link(page, label=f"Fix in {label}", query_params={"id": alert.subject})
+if snap.compliance:
+    replaced = superseded_exceptions(snap.compliance.decider, today)
+    if replaced:
+        with st.expander(f"History: {len(replaced)} expired exception(s) already replaced"):
+            for old, new in replaced.items():
+                st.markdown(f"- `{old}` expired and was replaced by `{new}`")

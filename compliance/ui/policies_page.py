@@ -29,6 +29,39 @@ st.caption(f"Policy set `{policies.digest[:12]}` from {len(policies.files)} file
 for name, description in policies.descriptions.items():
     st.markdown(f"- **{name}**: {description}")
 
+wanted = st.query_params.get("id")
+rule_ids = {r.id: r for r in policies.rules}
+exception_ids = {e.id: e for e in policies.exceptions}
+if wanted and wanted in rule_ids:
+    rule = rule_ids[wanted]
+    with st.container(border=True):
+        st.markdown(f"**Rule `{rule.id}`** ({rule.effect}{', not waivable' if not rule.waivable else ''}) in "
+                    f"`{rule.file}:{rule.line}`")
+        if rule.description:
+            st.markdown(rule.description)
+        st.markdown(f"Reason template: `{rule.reason}`")
+        st.markdown("Conditions: " + ("; ".join(f"`{leaf.text}`" for leaf in rule.when.leaves())
+                                      if rule.when else "none (applies in its whole scope)"))
+        waivers = [e.id for e in policies.exceptions if e.waives == rule.id]
+        if waivers:
+            st.markdown(f"Exceptions that waive it: {', '.join(f'`{w}`' for w in waivers)}")
+        st.caption("Rules change through review of the policy files, not in the dashboard.")
+elif wanted and wanted in exception_ids:
+    exc = exception_ids[wanted]
+    status = "active" if exc.active_on(today) else ("expired" if exc.expires_on < today else "not yet active")
+    with st.container(border=True):
+        st.markdown(f"**Exception `{exc.id}`** ({status}) in `{exc.file}:{exc.line}`: waives `{exc.waives}` for "
+                    f"`{exc.feature}` on {', '.join(f'`{r}`' for r in sorted(exc.routes))} with "
+                    f"{', '.join(f'`{c}`' for c in exc.categories)}")
+        st.markdown(f"Granted on {exc.granted_on or 'unknown'}, **expires on {exc.expires_on}**; approved by "
+                    f"{exc.approved_by}" + (f", ticket {exc.ticket}" if exc.ticket else ""))
+        if exc.justification:
+            st.markdown(f"Justification: {exc.justification}")
+        st.caption(f"To renew it, add a new exception in `{exc.file}` with a new id and dates, through review of "
+                   "the policy files; the expired one stays for the record.")
+elif wanted:
+    st.warning(f"No rule or exception with id `{wanted}` in the policy set.")
+
 st.subheader(f"Rules ({len(policies.rules)})")
 rules = rules_frame(policies)
 effect = st.segmented_control("Effect", ["all", "deny", "allow"], default="all", key="rules-effect")

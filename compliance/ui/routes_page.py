@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 import streamlit as st
 
+from compliance.store import documents as d
+from compliance.store.edits import record_doc, update_record
+from compliance.store.enums import SourceStatus
 from compliance.ui import state
+from compliance.ui.audited_form import REASON_MAX, generation, reason_given, save, seen_version
 from compliance.ui.views import routes_frame, sources_frame
 
 st.title("Routes")
+state.show_saved()
 st.caption("A DPA is signed with whoever processes the prompts: on a cloud route that is usually the cloud "
            "vendor, not the model maker.")
 with state.problems_shown():
@@ -64,3 +70,54 @@ st.dataframe(sources, hide_index=True, width="stretch",
              column_config={"url": st.column_config.LinkColumn("source")})
 if (sources["status"] == "unverified").any():
     st.caption("Facts marked unverified could not be confirmed from any source.")
+
+
+def reverify(route: d.Route) -> None:
+    """Legal re-verifies a route: the date, who verified it and the sources, audited like any edit."""
+    st.subheader(f"Re-verify {route.name}")
+    if not state.current_actor().may_change("route"):
+        st.caption(f"Your role ({state.current_actor().role.value}) can read routes; legal re-verifies them.")
+        return
+    with state.store().session() as session:
+        doc, version = record_doc(session, "route", route.id)
+    seen = seen_version("route", route.id, version)
+    gen = generation("route")
+    sources = pd.DataFrame([{"field": s.field, "url": s.url, "as_of": s.as_of, "status": s.status.value,
+                             "note": s.note} for s in doc.sources], columns=["field", "url", "as_of", "status", "note"])
+    with st.form(f"reverify-{route.id}-{gen}"):
+        c1, c2 = st.columns(2)
+        verified_on = c1.date_input("Last verified on", value=doc.last_verified_on or date.today(),
+                                    format="YYYY-MM-DD", key=f"route-verified-on-{gen}")
+        verified_by = c2.text_input("Verified by", value=doc.verified_by or state.current_actor().name,
+                                    max_chars=200, key=f"route-verified-by-{gen}")
+        edited = st.data_editor(sources, num_rows="dynamic", hide_index=True, width="stretch",
+                                key=f"route-sources-{gen}", column_config={
+                                    "field": st.column_config.TextColumn("fact (empty: the whole record)"),
+                                    "url": st.column_config.TextColumn("source url"),
+                                    "as_of": st.column_config.DateColumn("as of", format="YYYY-MM-DD"),
+                                    "status": st.column_config.SelectboxColumn(
+                                        "status", options=SourceStatus.values(), required=True),
+                                    "note": st.column_config.TextColumn("note")})
+        reason = st.text_input("Reason for the change", max_chars=REASON_MAX, key=f"route-reason-{gen}")
+        submitted = st.form_submit_button("Save verification", type="primary", key=f"route-save-{gen}")
+    if not submitted:
+        return
+    if not isinstance(verified_on, date):
+        st.error("Not saved: enter the date the facts were verified.")
+        return
+    if not (verified_by or "").strip():
+        st.error("Not saved: say who verified the facts.")
+        return
+    text = reason_given(reason)
+    if text is None:
+        return
+    rows = [{k: (None if pd.isna(v) or v == "" else v) for k, v in r.items()}
+            for r in edited.to_dict("records")]
+    rows = [r | {"status": r["status"] or "unverified"} for r in rows if any(r[k] for k in ("field", "url", "note"))]
+    changes = {"last_verified_on": verified_on, "verified_by": verified_by.strip(), "sources": rows}
+    save("route", lambda session: update_record(session, entity="route", key=route.id, expected_version=seen,
+                                                changes=changes, actor=state.current_actor(), reason=text),
+         f"Saved the verification of {route.name}.")
+
+
+reverify(route)

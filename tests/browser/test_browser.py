@@ -33,7 +33,7 @@ def test_route_check_answers_with_the_deciding_rule(page: object, server: Runnin
     visit(page, server, "checker?feature=dating-profile-match", "Declared flows")
     body = page.locator("[data-testid='stMain']").inner_text()  # type: ignore[attr-defined]
     assert "routes allowed" in body
-    assert "violation" in body and "consumer features may not send Sexual orientation" in body
+    assert "violation" in body and "Dating profile matching is a consumer feature" in body
 
 
 def test_editing_a_dpa_expiry_changes_the_alert(page: object, server: RunningApp) -> None:

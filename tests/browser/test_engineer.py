@@ -1,0 +1,124 @@
+"""An engineer's journeys in a real browser: the health-data route question, the route table
+download, the heatmap's labels, and hostile input on the engineering pages."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from compliance.api import Compliance, load_policies
+from compliance.config import PROJECT_ROOT
+from tests.browser.streamlit_ui import RunningApp, after_rerun, exceptions, main_text, settle, visit
+
+HEALTH = "checker?feature=clinic-notes-summary"
+
+
+def library_answer(server: RunningApp, categories: list[str]) -> Any:
+    store = server.store()
+    try:
+        dataset = store.read()
+    finally:
+        store.dispose()
+    c = Compliance(dataset, load_policies(PROJECT_ROOT / "policies", dataset))
+    return c.routes(feature="clinic-notes-summary", categories=categories, as_of=date.today())
+
+
+def test_engineer_answers_the_health_data_route_question(page: Any, server: RunningApp) -> None:
+    visit(page, server, HEALTH, "Declared flows")
+    text = main_text(page)
+    options = library_answer(server, ["user.health_and_medical", "user.name", "user.demographic.date_of_birth"])
+    allowed = [o.route for o in options if o.allowed]
+    assert f"{len(allowed)} of {len(options)} routes allowed" in text
+    assert "cheapest allowed: " in text and " per month" in text
+    page.get_by_text("Whole reasons, route by route").click()
+    page.get_by_text("waives health-needs-baa until").first.wait_for()
+    text = main_text(page)
+    assert "exc-2026-031 waives health-needs-baa until 2027-01-31" in text
+    assert "OpenAI offers a BAA, but none is signed" in text  # a plain statement, not a condition dump
+    assert "== true is false" not in text and "review: true" not in text
+    assert not exceptions(page)
+
+
+def test_engineer_downloads_the_route_table(page: Any, server: RunningApp) -> None:
+    visit(page, server, HEALTH, "Declared flows")
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("button", name="Download the route table (CSV)").click()
+    rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text())))
+    options = library_answer(server, ["user.health_and_medical", "user.name", "user.demographic.date_of_birth"])
+    assert [r["route"] for r in rows] == [o.route for o in options]
+    assert [r["decision"] == "ALLOW" for r in rows] == [o.allowed for o in options]
+    assert {"why", "waived by", "why no cost", "cost per month", "rules"} <= set(rows[0])
+    assert all(r["why no cost"] for r in rows if r["cost per month"] == "-")
+    assert sum(r["cheapest allowed"] == "True" for r in rows) == 1
+
+
+def test_heatmap_labels_every_route_and_category(page: Any, server: RunningApp) -> None:
+    visit(page, server, HEALTH, "Decision matrix")
+    chart = page.locator("[data-testid='stPlotlyChart']").first
+    chart.locator(".xtick").first.wait_for()
+    assert chart.locator(".xtick").count() == 70
+    assert chart.locator(".ytick").count() == 19
+    assert chart.locator(".xtick text[style*='bold'], .xtick tspan[style*='bold']").count() >= 3
+
+
+HOSTILE = ["", "x" * 5000, "-1", "-99999999", "'; DROP TABLE route; --", "ü☃\u202e<script>", "1e309", "NaN"]
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_routes_filter_takes_any_text(page: Any, server: RunningApp, value: str) -> None:
+    visit(page, server, "routes", "Who is in the DPA chain")
+    box = page.get_by_label("Filter", exact=True)
+    box.fill(value)
+    if value:
+        after_rerun(page, lambda: box.press("Enter"))
+    else:
+        box.press("Enter")
+        settle(page)
+    assert not exceptions(page)
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_reverify_form_refuses_bad_input_without_a_traceback(page: Any, server: RunningApp, value: str) -> None:
+    visit(page, server, "routes?id=gemini-api", "Re-verify")
+    page.get_by_label("Verified by", exact=True).fill(value[:200])
+    page.get_by_label("Reason for the change", exact=True).fill(value[:500])
+    after_rerun(page, lambda: page.get_by_role("button", name="Save verification").click())
+    assert not exceptions(page)
+    if not value.strip():
+        assert "Not saved" in main_text(page)
+
+
+def test_legal_reverifies_a_route_and_the_store_records_it(page: Any, server: RunningApp) -> None:
+    visit(page, server, "routes?id=mistral-direct", "Re-verify")
+    page.get_by_label("Verified by", exact=True).fill("dpo@northwind.example")
+    page.get_by_label("Reason for the change", exact=True).fill("re-checked the vendor's retention page")
+    after_rerun(page, lambda: page.get_by_role("button", name="Save verification").click())
+    page.get_by_text("Saved the verification of").first.wait_for()
+    store = server.store()
+    try:
+        route = next(r for r in store.read().routes if r.id == "mistral-direct")
+    finally:
+        store.dispose()
+    assert route.verified_by == "dpo@northwind.example" and route.last_verified_on is not None
+
+
+@pytest.mark.parametrize("value", ["", "no-such-rule", "x" * 3000, "exc-2026-031", "health-needs-baa", "%00'"])
+def test_policies_page_honours_any_id(page: Any, server: RunningApp, value: str) -> None:
+    visit(page, server, f"policies?id={value}", "Policy tests")
+    text = main_text(page)
+    assert not exceptions(page)
+    if value == "exc-2026-031":
+        assert "Exception exc-2026-031" in text and "expires on 2027-01-31" in text
+    if value == "health-needs-baa":
+        assert "Rule health-needs-baa" in text
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_checker_date_and_feature_inputs_take_any_text(page: Any, server: RunningApp, value: str) -> None:
+    visit(page, server, f"checker?feature={value[:100]}", "Route checker")
+    assert not exceptions(page)

@@ -1,0 +1,116 @@
+"""Finance's journeys in a real browser: edit a price override and see the cost move (asserted on the
+store), edit a feature's usage, and hostile input into every finance input."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+from compliance.costs import feature_costs
+from compliance.store.tables import AuditEventRow
+from tests.browser.streamlit_ui import RunningApp, after_rerun, exceptions, main_text, visit
+
+
+def stored(server: RunningApp) -> Any:
+    store = server.store()
+    try:
+        return store.read()
+    finally:
+        store.dispose()
+
+
+def audit_reasons(server: RunningApp, entity: str, entity_id: str) -> list[str | None]:
+    store = server.store()
+    try:
+        with store.session() as session:
+            rows = session.exec(select(AuditEventRow).where(AuditEventRow.entity == entity,
+                                                            AuditEventRow.entity_id == entity_id)).all()
+            return [r.reason for r in rows]
+    finally:
+        store.dispose()
+
+
+def spend_now(page: Any) -> str:
+    metric = page.locator("[data-testid='stMetric']").filter(has_text="Spend now on declared routes")
+    return str(metric.locator("[data-testid='stMetricValue']").inner_text())
+
+
+def pick(page: Any, label: str, option: str) -> None:
+    select_box = page.locator("[data-testid='stSelectbox']").filter(has_text=label).first
+    select_box.click()
+    after_rerun(page, lambda: page.get_by_role("option", name=option).first.click())
+
+
+def test_finance_edits_a_price_override_and_sees_the_cost_move(page: Any, server: RunningApp) -> None:
+    before_cost = feature_costs(stored(server), date.today(), strict=False).set_index("feature")
+    visit(page, server, "costs", "Price overrides")
+    spend_before = spend_now(page)
+    pick(page, "Override", "azure-o4-mini-ptu: azure / o4-mini")
+    page.get_by_label("Input price", exact=True).fill("3.0000")
+    page.get_by_label("Output price", exact=True).fill("12.0000")
+    page.get_by_label("Reason for the change", exact=True).first.fill("new Microsoft rate card, ticket FIN-7")
+    after_rerun(page, lambda: page.get_by_role("button", name="Save price override").click())
+    page.get_by_text("Saved price override azure-o4-mini-ptu").first.wait_for()
+    data = stored(server)
+    override = next(o for o in data.costs.price_overrides if o.id == "azure-o4-mini-ptu")
+    assert (override.input, override.output) == (3.0, 12.0)
+    assert "new Microsoft rate card, ticket FIN-7" in audit_reasons(server, "price_override", "azure-o4-mini-ptu")
+    after_cost = feature_costs(data, date.today(), strict=False).set_index("feature")
+    assert after_cost.loc["fraud-review-triage", "monthly_cost"] > before_cost.loc["fraud-review-triage",
+                                                                                   "monthly_cost"]
+    assert spend_now(page) != spend_before  # the page shows the new cost
+    assert page.get_by_label("Reason for the change", exact=True).first.input_value() == ""  # not reused
+    assert not exceptions(page)
+
+
+def test_finance_edits_usage_with_a_reason(page: Any, server: RunningApp) -> None:
+    visit(page, server, "costs", "Usage per feature")
+    pick(page, "Feature", "Fraud review triage (fraud-review-triage)")
+    page.get_by_label("Requests per active user per month", exact=True).fill("120.00")
+    page.get_by_label("Reason for the change", exact=True).nth(1).fill("Q1 volumes from the analytics dashboard")
+    after_rerun(page, lambda: page.get_by_role("button", name="Save usage").click())
+    page.get_by_text("Saved usage of Fraud review triage").first.wait_for()
+    feature = next(f for f in stored(server).features if f.id == "fraud-review-triage")
+    assert feature.usage is not None and feature.usage.requests_per_user_month == 120.0
+    assert "Q1 volumes from the analytics dashboard" in audit_reasons(server, "feature", "fraud-review-triage")
+
+
+HOSTILE = ["", "-1", "-99999999", "1e309", "99999999999999", "abc", "x" * 5000, "0.0000001"]
+FINANCE_NUMBERS = ["Input price", "Output price", "Cached input price", "Discount",
+                   "Requests per active user per month", "Input tokens per request", "Output tokens per request",
+                   "Cached share of input (0 to 1)"]
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_every_finance_input_takes_hostile_input_without_a_traceback(page: Any, server: RunningApp,
+                                                                     value: str) -> None:
+    before = stored(server)
+    visit(page, server, "costs", "Usage per feature")
+    for label in FINANCE_NUMBERS:
+        box = page.get_by_label(label, exact=True)
+        box.fill("")
+        box.press_sequentially(value[:40])  # as typed: a number box drops what is not a number
+    for reason in page.get_by_label("Reason for the change", exact=True).all():
+        reason.fill(value[:500])
+    for button in ("Save price override", "Save usage"):
+        after_rerun(page, lambda b=button: page.get_by_role("button", name=b).click())  # type: ignore[misc]
+        assert not exceptions(page), (button, value)
+    if not value.strip() or value in ("-1", "-99999999", "abc"):
+        assert "Not saved" in main_text(page)
+        after = stored(server)
+        assert after.costs.price_overrides == before.costs.price_overrides
+    assert not exceptions(page)
+
+
+def test_the_costs_page_answers_finance_questions(page: Any, server: RunningApp) -> None:
+    visit(page, server, "costs", "Cost of compliance")
+    text = main_text(page)
+    assert "no revenue" in text  # the internal segment
+    assert "None" not in text.split("Cost per feature")[0]
+    assert "No route the policy allows can carry" in text and "Dating profile matching" in text
+    import re
+
+    assert re.search(r"\d+\.\d%", text)  # percentages to one decimal place
