@@ -88,8 +88,6 @@ def test_reverify_form_refuses_bad_input_without_a_traceback(page: Any, server: 
         page.get_by_label("Reason for the change", exact=True).fill(value[:500])
         after_rerun(page, lambda: page.get_by_role("button", name="Save verification").click())
         assert not exceptions(page), value
-        if not value.strip():
-            assert "Not saved" in main_text(page)
 
 
 def test_legal_reverifies_a_route_and_the_store_records_it(page: Any, server: RunningApp) -> None:
