@@ -15,7 +15,7 @@ from typing import Any
 
 from compliance.policy.decide import CompiledRule, Decider, Decision
 from compliance.policy.evaluate import FALSE, TRUE, UNKNOWN, explain, leaf_test
-from compliance.policy.model import Leaf, Node, show
+from compliance.policy.policyset import Leaf, Node, show
 
 RESIDENCY = {"eu": "in the EU", "us": "in the US", "uk": "in the UK", "ca": "in Canada", "au": "in Australia",
              "jp": "in Japan", "in": "in India", "global": "anywhere in the world (global)",
