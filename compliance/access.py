@@ -30,6 +30,7 @@ WRITERS: dict[str, frozenset[Role]] = {
     "provider": frozenset({Role.legal}),
     "route": frozenset({Role.legal}),
     "category": frozenset({Role.legal}),
+    "notice": frozenset({Role.legal}),  # our subprocessor notice and announcements (records.md)
     "feature": frozenset({Role.engineer}),
     "segment": frozenset({Role.finance}),
     "projection": frozenset({Role.finance}),

@@ -242,7 +242,7 @@ class Decider:
         found = day.get(route)
         if found is None:
             self.check_known("route", route, self.routes)
-            facts = route_facts(self.routes[route], self.providers, on, self.freshness_days)
+            facts = route_facts(self.routes[route], self.providers, on, self.freshness_days, self.dataset.notice)
             true, maybe = self._masks("route", facts, on)
             scope = self._scope(lambda rule: rule.routes is None or route in rule.routes)
             found = day[route] = _Subject(facts, true, maybe, scope,

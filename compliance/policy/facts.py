@@ -8,14 +8,17 @@ evaluation date). `None` is an unknown fact; list facts are never unknown.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from compliance.store import documents as d
 from compliance.store.derived import active_certifications, agreement_active, days_to_expiry, route_stale
 from compliance.store.enums import (
+    AiRisk,
+    AiRole,
     BaaStatus,
     DpaStatus,
+    LegalBasis,
     Residency,
     RouteStatus,
     Segment,
@@ -56,6 +59,11 @@ def _provider_facts(prefix: str) -> dict[str, FactType]:
     }
 
 
+# Our notice to customers before a processor receives their data (records.md); the route's processor only.
+NOTICE_FACTS: dict[str, FactType] = {"processor.announced_on": DATE, "processor.notice_ends_on": DATE,
+                                     "processor.notice_elapsed": BOOL}
+
+
 FEATURE_FACTS: dict[str, FactType] = {
     "feature.id": FactType("id", ids="feature"),
     "feature.name": STR,
@@ -63,6 +71,16 @@ FEATURE_FACTS: dict[str, FactType] = {
     "feature.human_review": BOOL,
     "feature.tags": LIST,
     "feature.owner": STR,
+    # legal's facts (records.md); customer_data defaults to the segment being b2b
+    "feature.purposes": LIST,
+    "feature.data_subjects": LIST,
+    "feature.legal_basis": _enum(LegalBasis),
+    "feature.customer_data": BOOL,
+    "feature.ai_act.role": _enum(AiRole),
+    "feature.ai_act.risk": _enum(AiRisk),
+    "feature.ai_act.annex_iii": STR,
+    "feature.ai_act.art50": LIST,
+    "feature.ai_act.disclosure": STR,
 }
 CATEGORY_FACTS: dict[str, FactType] = {
     "category.key": FactType("id", ids="category"),
@@ -82,6 +100,7 @@ ROUTE_FACTS: dict[str, FactType] = {
     "route.status": _enum(RouteStatus),
     "route.stale": BOOL,
     **_provider_facts("processor"),
+    **NOTICE_FACTS,
     **_provider_facts("model_provider"),
 }
 FACTS: dict[str, FactType] = {**FEATURE_FACTS, **CATEGORY_FACTS, **ROUTE_FACTS}
@@ -90,6 +109,7 @@ SUBJECT_OF = {path: path.split(".")[0] if not path.startswith(("processor.", "mo
 
 
 def feature_facts(feature: d.Feature) -> dict[str, Any]:
+    ai = feature.ai_act
     return {
         "feature.id": feature.id,
         "feature.name": feature.name,
@@ -97,6 +117,15 @@ def feature_facts(feature: d.Feature) -> dict[str, Any]:
         "feature.human_review": feature.human_review,
         "feature.tags": list(feature.tags),
         "feature.owner": feature.owner,
+        "feature.purposes": list(feature.purposes),
+        "feature.data_subjects": list(feature.data_subjects),
+        "feature.legal_basis": feature.legal_basis.value if feature.legal_basis else None,
+        "feature.customer_data": feature.processes_customer_data,
+        "feature.ai_act.role": ai.role.value if ai else None,
+        "feature.ai_act.risk": ai.risk.value if ai else None,
+        "feature.ai_act.annex_iii": ai.annex_iii if ai else None,
+        "feature.ai_act.art50": [duty.value for duty in ai.art50] if ai else [],
+        "feature.ai_act.disclosure": ai.disclosure if ai else None,
     }
 
 
@@ -128,7 +157,21 @@ def provider_facts(prefix: str, provider: d.Provider | None, on: date) -> dict[s
     }
 
 
-def route_facts(route: d.Route, providers: dict[str, d.Provider], on: date, window_days: int) -> dict[str, Any]:
+def notice_facts(processor: str, notice: d.Notice | None, on: date) -> dict[str, Any]:
+    """`announced_on` is unknown when never announced; `notice_elapsed` then is unknown too."""
+    announced = notice.announced_on(processor) if notice else None
+    ends = notice_ends(announced, notice) if announced is not None and notice is not None else None
+    return {"processor.announced_on": announced, "processor.notice_ends_on": ends,
+            "processor.notice_elapsed": None if ends is None else ends <= on}
+
+
+def notice_ends(announced_on: date, notice: d.Notice) -> date:
+    """The first day a processor announced on `announced_on` may receive our customers' data."""
+    return announced_on + timedelta(days=notice.notice_days)
+
+
+def route_facts(route: d.Route, providers: dict[str, d.Provider], on: date, window_days: int,
+                notice: d.Notice | None = None) -> dict[str, Any]:
     return {
         "route.id": route.id,
         "route.name": route.name,
@@ -141,5 +184,6 @@ def route_facts(route: d.Route, providers: dict[str, d.Provider], on: date, wind
         "route.status": route.status.value,
         "route.stale": route_stale(route.last_verified_on, on, window_days),
         **provider_facts("processor", providers.get(route.processor), on),
+        **notice_facts(route.processor, notice, on),
         **provider_facts("model_provider", providers.get(route.model_provider), on),
     }

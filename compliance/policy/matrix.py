@@ -158,7 +158,8 @@ class Matrix:
         return self._shape(np.array([test(f[leaf.fact], today) for f in facts], dtype=np.int8), subject)
 
     def _route_leaf_values(self, route_ids: list[str], on: date) -> dict[Leaf, np.ndarray]:
-        facts = [route_facts(self.route_docs[r], self.providers, on, self.decider.freshness_days)
+        facts = [route_facts(self.route_docs[r], self.providers, on, self.decider.freshness_days,
+                             self.decider.dataset.notice)
                  for r in route_ids]
         values = {}
         for leaf in self.leaves:

@@ -68,7 +68,8 @@ def category_values(c: d.Category) -> dict[str, Any]:
 
 
 def feature_values(f: d.Feature) -> dict[str, Any]:
-    values = f.model_dump(exclude={"id", "flows", "usage"})
+    values = f.model_dump(exclude={"id", "flows", "usage", "ai_act"})
+    values["ai_act"] = f.ai_act.model_dump(mode="json", exclude_none=True) if f.ai_act else None
     usage = f.usage.model_dump() if f.usage else dict.fromkeys(d.Usage.model_fields)
     return {**values, **usage}
 
@@ -175,6 +176,8 @@ def read_dataset(session: Session, only: tuple[str, str] | None = None) -> d.Dat
             features.append(d.Feature(
                 id=f.id, name=f.name, description=f.description, owner=f.owner, segment=f.segment,
                 human_review=f.human_review, tags=list(f.tags), flows=flows[f.id], usage=usage, code=list(f.code or []),
+                purposes=list(f.purposes or []), data_subjects=list(f.data_subjects or []), legal_basis=f.legal_basis,
+                customer_data=f.customer_data, ai_act=d.AiAct.model_validate(f.ai_act) if f.ai_act else None,
             ))
 
     segments = []
@@ -193,7 +196,19 @@ def read_dataset(session: Session, only: tuple[str, str] | None = None) -> d.Dat
     if projection_row is not None:
         projection = d.Projection(months=projection_row.months, scenarios=projection_row.scenarios,
                                   tiers=projection_row.tiers, tier_scenarios=projection_row.tier_scenarios)
+    notice_row = session.get(t.NoticeRow, 1) if wanted("notice") else None
+    notice = notice_doc(notice_row) if notice_row is not None else None
     return d.DataSet(
         providers=providers, routes=routes, categories=categories, features=features,
-        costs=d.Costs(segments=segments, projection=projection, price_overrides=overrides),
+        costs=d.Costs(segments=segments, projection=projection, price_overrides=overrides), notice=notice,
     )
+
+
+def notice_doc(row: t.NoticeRow) -> d.Notice:
+    return d.Notice(notice_days=row.notice_days,
+                    announcements=[d.Announcement.model_validate(a) for a in row.announcements or []])
+
+
+def notice_values(notice: d.Notice) -> dict[str, Any]:
+    return {"notice_days": notice.notice_days,
+            "announcements": [a.model_dump(mode="json", exclude_none=True) for a in notice.announcements]}

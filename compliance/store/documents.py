@@ -14,8 +14,12 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from compliance.store.enums import (
+    AiRisk,
+    AiRole,
+    Art50Duty,
     BaaStatus,
     DpaStatus,
+    LegalBasis,
     Residency,
     RouteStatus,
     Segment,
@@ -68,6 +72,10 @@ SegmentValue = Annotated[Segment, Field(strict=False)]
 SensitivityValue = Annotated[Sensitivity, Field(strict=False)]
 SourceStatusValue = Annotated[SourceStatus, Field(strict=False)]
 TransferMechanismValue = Annotated[TransferMechanism, Field(strict=False)]
+LegalBasisValue = Annotated[LegalBasis, Field(strict=False)]
+AiRoleValue = Annotated[AiRole, Field(strict=False)]
+AiRiskValue = Annotated[AiRisk, Field(strict=False)]
+Art50DutyValue = Annotated[Art50Duty, Field(strict=False)]
 
 
 class _Doc(BaseModel):
@@ -198,6 +206,17 @@ class Usage(_Doc):
     cached_input_share: Fraction | None = None
 
 
+class AiAct(_Doc):
+    """The feature as an AI system under the EU AI Act (records.md)."""
+
+    role: AiRoleValue
+    risk: AiRiskValue
+    annex_iii: ShortText | None = None  # the Annex III point of a high-risk system, e.g. "5(b)"
+    art50: list[Art50DutyValue] = []
+    disclosure: Text | None = None  # how the Art. 50 duties are met, e.g. the notice users see
+    notes: Text | None = None
+
+
 class Feature(_Doc):
     id: Id
     name: ShortText
@@ -209,6 +228,15 @@ class Feature(_Doc):
     flows: list[Flow] = []
     usage: Usage | None = None
     code: list[ShortText] = []  # gitignore-style globs of the files that belong to this feature (scan.md)
+    purposes: list[Id] = []  # Fides data_use keys (records.md)
+    data_subjects: list[Id] = []  # Fides data_subject keys
+    legal_basis: LegalBasisValue | None = None  # GDPR Art. 6(1)
+    customer_data: bool | None = None  # our customers' data under our DPA with them; unset = segment is b2b
+    ai_act: AiAct | None = None
+
+    @property
+    def processes_customer_data(self) -> bool:
+        return self.customer_data if self.customer_data is not None else self.segment == Segment.b2b
 
 
 class CostSegment(_Doc):
@@ -248,6 +276,25 @@ class Costs(_Doc):
     price_overrides: list[PriceOverride] = []
 
 
+class Announcement(_Doc):
+    """We told our customers that this processor will receive their data (records.md)."""
+
+    processor: Id
+    announced_on: Day
+    url: Text | None = None
+
+
+class Notice(_Doc):
+    """Our DPA's promise to customers: notice_days of notice before a new subprocessor gets their data."""
+
+    notice_days: Annotated[int, Field(ge=0, le=3650)] = 30
+    announcements: list[Announcement] = []
+
+    def announced_on(self, processor: str) -> date | None:
+        days = [a.announced_on for a in self.announcements if a.processor == processor]
+        return min(days) if days else None
+
+
 class DataSet(_Doc):
     """Everything the store holds except the audit log, in YAML order."""
 
@@ -256,3 +303,4 @@ class DataSet(_Doc):
     categories: list[Category] = []
     features: list[Feature] = []
     costs: Costs = Costs()
+    notice: Notice | None = None  # data/subprocessors.yaml; None when the file is absent

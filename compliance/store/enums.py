@@ -84,3 +84,37 @@ class SourceStatus(_Values):
 
 
 ALL_AGREEMENT_STATUSES = sorted(set(DpaStatus.values()) | set(BaaStatus.values()))
+
+
+class LegalBasis(_Values):
+    """GDPR Art. 6(1) lawful bases."""
+
+    consent = "consent"
+    contract = "contract"
+    legal_obligation = "legal_obligation"
+    vital_interests = "vital_interests"
+    public_task = "public_task"
+    legitimate_interests = "legitimate_interests"
+
+
+class AiRole(_Values):
+    """Our role for an AI system under the EU AI Act."""
+
+    provider = "provider"
+    deployer = "deployer"
+
+
+class AiRisk(_Values):
+    prohibited = "prohibited"
+    high = "high"
+    limited = "limited"
+    minimal = "minimal"
+
+
+class Art50Duty(_Values):
+    """EU AI Act Art. 50 transparency duties."""
+
+    chatbot_disclosure = "chatbot_disclosure"
+    synthetic_content_marking = "synthetic_content_marking"
+    emotion_recognition_notice = "emotion_recognition_notice"
+    deepfake_disclosure = "deepfake_disclosure"

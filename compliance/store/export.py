@@ -53,13 +53,16 @@ def dataset_files(dataset: d.DataSet) -> dict[str, dict[str, Any]]:
         "projection": _plain(dataset.costs.projection.model_dump()),
         "price_overrides": _items(dataset.costs.price_overrides),
     }
-    return {
+    files: dict[str, dict[str, Any]] = {
         "providers.yaml": {"providers": _items(dataset.providers)},
         "routes.yaml": {"routes": _items(dataset.routes)},
         "categories.yaml": {"categories": _items(dataset.categories)},
         "features.yaml": {"features": _items(dataset.features)},
         "costs.yaml": costs,
     }
+    if dataset.notice is not None:
+        files["subprocessors.yaml"] = {"notice": _plain(dataset.notice.model_dump(exclude_none=True))}
+    return files
 
 
 def write_dataset(dataset: d.DataSet, directory: Path, *, today: date | None = None) -> list[Path]:

@@ -117,7 +117,13 @@ def changed_entities(old: d.DataSet, new: d.DataSet) -> set[str]:
             changed.add(kind.entity)
     if _dump(old.costs.projection) != _dump(new.costs.projection):
         changed.add("projection")
+    if _notice_dump(old.notice) != _notice_dump(new.notice):
+        changed.add("notice")
     return changed
+
+
+def _notice_dump(notice: d.Notice | None) -> dict[str, Any] | None:
+    return _dump(notice) if notice is not None else None
 
 
 def reordered_entities(old: d.DataSet, new: d.DataSet) -> dict[str, dict[str, Any]]:
@@ -196,6 +202,7 @@ def replace_dataset(session: Session, new: d.DataSet, *, actor: Actor, reason: s
             trail.record(action="delete", entity=kind.entity, entity_id=key, changes=field_changes(_dump(doc), None))
 
     _write_projection(session, old.costs.projection, new.costs.projection, trail, report)
+    _write_notice(session, old.notice, new.notice, trail, report)
     session.flush()
     report.events = trail.count
     return report
@@ -225,3 +232,27 @@ def _write_projection(session: Session, old: d.Projection, new: d.Projection, tr
         report.bump(report.updated, "projection")
     trail.record(action="update", entity="projection", entity_id="projection",
                  changes=field_changes(_dump(old), _dump(new)))
+
+
+def _write_notice(session: Session, old: d.Notice | None, new: d.Notice | None, trail: AuditTrail,
+                  report: LoadReport) -> None:
+    """The subprocessor notice (data/subprocessors.yaml): one row, or none when the file is absent."""
+    if _notice_dump(old) == _notice_dump(new):
+        return
+    row = session.get(t.NoticeRow, 1)
+    if new is None:
+        if row is not None:
+            session.delete(row)
+        report.bump(report.deleted, "notice")
+        action = "delete"
+    elif row is None:
+        session.add(t.NoticeRow(id=1, **convert.notice_values(new)))
+        report.bump(report.created, "notice")
+        action = "create"
+    else:
+        for name, value in convert.notice_values(new).items():
+            setattr(row, name, value)
+        report.bump(report.updated, "notice")
+        action = "update"
+    trail.record(action=action, entity="notice", entity_id="subprocessors",
+                 changes=field_changes(_notice_dump(old), _notice_dump(new)))

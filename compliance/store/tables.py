@@ -20,6 +20,7 @@ from compliance.store.enums import (
     AgreementKind,
     BaaStatus,
     DpaStatus,
+    LegalBasis,
     Residency,
     RouteStatus,
     Segment,
@@ -245,6 +246,16 @@ class FeatureRow(Versioned, table=True):
     output_tokens: int | None = None
     cached_input_share: float | None = None
     code: list[str] = Field(default_factory=list, sa_type=sa.JSON)  # globs of the feature's source files
+    # Legal's facts (records.md): Fides keys, GDPR Art. 6(1) basis, our customers' data, EU AI Act block.
+    purposes: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    data_subjects: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    legal_basis: LegalBasis | None = Field(
+        default=None, sa_type=enum_type(LegalBasis, "legal_basis"), nullable=True
+    )
+    customer_data: bool | None = Field(
+        default=None, sa_type=sa.Boolean(create_constraint=True, name="customer_data_bool"), nullable=True
+    )
+    ai_act: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
 
 
 class FlowRow(SQLModel, table=True):
@@ -331,6 +342,19 @@ class PriceOverrideRow(Versioned, table=True):
 
 
 
+class NoticeRow(Versioned, table=True):
+    """The single row of data/subprocessors.yaml: our notice period and the announcements made."""
+
+    __tablename__ = "subprocessor_notice"
+    __table_args__ = (
+        sa.CheckConstraint("id = 1", name="single_row"),
+        sa.CheckConstraint("notice_days >= 0", name="notice_days"),
+    )
+
+    id: int = Field(default=1, primary_key=True)
+    notice_days: int = 30
+    announcements: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON)
+
 
 class AuditEventRow(SQLModel, table=True):
     """One change to the store. Append-only; `hash` chains each event to the one before."""
@@ -388,7 +412,7 @@ class ScanFindingRow(SQLModel, table=True):
 
 
 EDITABLE_TABLES = (
-    ProviderRow, RouteRow, CategoryRow, FeatureRow, CostSegmentRow, ProjectionRow, PriceOverrideRow,
+    ProviderRow, RouteRow, CategoryRow, FeatureRow, CostSegmentRow, ProjectionRow, PriceOverrideRow, NoticeRow,
 )
 
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from compliance.problems import Problem, closest, display_path
 from compliance.store import documents as d
+from compliance.store import taxonomy
 from compliance.yamlsource import PathKey, YamlDocument, read_yaml
 
 FILES: dict[str, tuple[str, ...]] = {
@@ -22,6 +23,7 @@ FILES: dict[str, tuple[str, ...]] = {
     "categories.yaml": ("categories",),
     "features.yaml": ("features",),
     "costs.yaml": ("segments", "projection", "price_overrides"),
+    "subprocessors.yaml": ("notice",),
 }
 ITEM_MODELS: dict[str, type[BaseModel]] = {
     "providers": d.Provider,
@@ -161,6 +163,7 @@ def read_data_dir(directory: Path) -> tuple[d.DataSet | None, list[Problem], dic
 
     located: dict[str, list[_Located]] = {section: [] for section in ITEM_MODELS}
     projection: d.Projection | None = d.Projection()
+    notice: d.Notice | None = None
     for name, doc in docs.items():
         data = doc.data
         if data is None:
@@ -177,6 +180,10 @@ def read_data_dir(directory: Path) -> tuple[d.DataSet | None, list[Problem], dic
                 model = reader.single(doc, section, d.Projection, raw)
                 projection = model if isinstance(model, d.Projection) else None
                 continue
+            if section == "notice":
+                found_notice = reader.single(doc, section, d.Notice, raw)
+                notice = found_notice if isinstance(found_notice, d.Notice) else None
+                continue
             if section == "segments":
                 raw = _segments_as_list(doc, raw)
             for item_path, item in reader.items(doc, section, raw):
@@ -186,6 +193,9 @@ def read_data_dir(directory: Path) -> tuple[d.DataSet | None, list[Problem], dic
     costs_doc = docs.get("costs.yaml")
     if projection is not None and costs_doc is not None:
         _check_projection(reader, costs_doc, projection)
+    notice_doc = docs.get("subprocessors.yaml")
+    if notice is not None and notice_doc is not None:
+        _check_notice(reader, notice_doc, notice)
     if problems:
         return None, problems, docs
     overrides = [x.item for x in located["price_overrides"]]
@@ -202,6 +212,7 @@ def read_data_dir(directory: Path) -> tuple[d.DataSet | None, list[Problem], dic
             projection=projection or d.Projection(),
             price_overrides=overrides,
         ),
+        notice=notice,
     )
     return dataset, [], docs
 
@@ -274,6 +285,13 @@ def _check_references(reader: _Reader, located: dict[str, list[_Located]]) -> No
             problem = code_pattern_problem(pattern)
             if problem:
                 reader.report(entry.doc, (*entry.path, "code", i), problem, f.id)
+        for field_name, known_keys, what in (("purposes", taxonomy.purposes(), "purpose (Fides data_use key)"),
+                                             ("data_subjects", taxonomy.data_subjects(),
+                                              "data subject (Fides data_subject key)")):
+            for i, key in enumerate(getattr(f, field_name)):
+                if key not in known_keys:
+                    reader.report(entry.doc, (*entry.path, field_name, i),
+                                  f"unknown {what} {key!r}{closest(key, known_keys)}", f.id)
         for i, flow in enumerate(f.flows):
             missing(entry, ("flows", i, "route"), flow.route, routes, "route")
             for j, key in enumerate(flow.categories):
@@ -320,6 +338,19 @@ def _check_projection(reader: _Reader, doc: YamlDocument, projection: d.Projecti
         for name in scenarios:
             if name not in projection.scenarios:
                 reader.report(doc, ("projection", "tier_scenarios", tier, name), f"unknown scenario {name!r}")
+
+
+def _check_notice(reader: _Reader, doc: YamlDocument, notice: d.Notice) -> None:
+    providers = reader.declared.get("providers", set())
+    seen: set[str] = set()
+    for i, announcement in enumerate(notice.announcements):
+        path = ("notice", "announcements", i, "processor")
+        if "providers" not in reader.unreadable and announcement.processor not in providers:
+            reader.report(doc, path, f"unknown provider {announcement.processor!r}"
+                          f"{closest(announcement.processor, providers)}")
+        elif announcement.processor in seen:
+            reader.report(doc, path, f"{announcement.processor!r} is announced twice; keep the first announcement")
+        seen.add(announcement.processor)
 
 
 def declared_ids(docs: dict[str, YamlDocument]) -> dict[str, set[str]]:
