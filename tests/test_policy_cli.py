@@ -90,7 +90,7 @@ def test_matrix_csv_has_every_cell(env: Path, capsys: pytest.CaptureFixture[str]
     out_file = tmp_path / "m.csv"
     code, _, _ = run(capsys, "matrix", "--as-of", "2026-11-30", "--out", str(out_file))
     rows = list(csv.DictReader(io.StringIO(out_file.read_text())))
-    assert code == 0 and len(rows) == 11 * 70 * 19
+    assert code == 0 and len(rows) == 12 * 70 * 19
     cell = next(r for r in rows if (r["feature"], r["category"], r["route"]) ==
                 ("dating-profile-match", "user.demographic.sexual_orientation", "openai-direct"))
     assert cell["decision"] == "deny" and "consumer-no-special-categories" in cell["rules"].split(";")
@@ -100,7 +100,7 @@ def test_matrix_csv_has_every_cell(env: Path, capsys: pytest.CaptureFixture[str]
 def test_policy_tests_pass_with_full_coverage(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "test")
     assert code == 0
-    assert "0 failed" in out and "rule coverage: 12/12" in out
+    assert "0 failed" in out and "rule coverage: 15/15" in out
 
 
 def test_failing_policy_test_reports_the_actual_decision(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -187,5 +187,5 @@ def test_validate_with_a_data_mistake_checks_policies_without_false_unknown_ids(
 def test_matrix_json_lists_every_cell_with_the_policy_digest(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "matrix", "--as-of", "2026-11-30", "--format", "json")
     data = json.loads(out)
-    assert code == 0 and len(data["cells"]) == 11 * 70 * 19 and len(data["policy_digest"]) == 64
+    assert code == 0 and len(data["cells"]) == 12 * 70 * 19 and len(data["policy_digest"]) == 64
     assert {c["decision"] for c in data["cells"]} == {"allow", "deny"}

@@ -24,11 +24,15 @@ def upgrade() -> None:
     # ON DELETE CASCADE would take every flow with it (as in 0003).
     op.add_column("feature", sa.Column("purposes", sa.JSON(), nullable=False, server_default=sa.text("'[]'")))
     op.add_column("feature", sa.Column("data_subjects", sa.JSON(), nullable=False, server_default=sa.text("'[]'")))
+    # SQLite cannot add a CHECK with ADD COLUMN (and a batch rebuild would cascade, see above): the
+    # columns get their checks on PostgreSQL; on SQLite the YAML schema and the model check the values.
     op.add_column("feature", sa.Column(
-        "legal_basis", sa.Enum(*LEGAL_BASES, native_enum=False, create_constraint=True, length=20,
+        "legal_basis", sa.Enum(*LEGAL_BASES, native_enum=False, create_constraint=False, length=20,
                                name="legal_basis"), nullable=True))
-    op.add_column("feature", sa.Column(
-        "customer_data", sa.Boolean(create_constraint=True, name="customer_data_bool"), nullable=True))
+    op.add_column("feature", sa.Column("customer_data", sa.Boolean(create_constraint=False), nullable=True))
+    if op.get_bind().dialect.name == "postgresql":
+        values = ", ".join(f"'{v}'" for v in LEGAL_BASES)
+        op.create_check_constraint("legal_basis", "feature", f"legal_basis IN ({values})")
     op.add_column("feature", sa.Column("ai_act", sa.JSON(), nullable=True))
     op.create_table(
         "subprocessor_notice",
