@@ -15,7 +15,7 @@ from compliance.store.derived import FRESHNESS_DAYS, route_stale
 if TYPE_CHECKING:
     from compliance.policy.decide import Decider
 
-SEVERITY_ORDER = {"expired": 0, "unsigned": 1, "stale": 2, "unsourced": 3, "overdue": 4, "expiring": 5, "due": 6}
+SEVERITY_ORDER = {"expired": 0, "unsigned": 1, "unannounced": 1, "stale": 2, "unsourced": 3, "overdue": 4, "expiring": 5, "due": 6}
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,7 @@ class Alert:
     breaks_on: date | None = None  # the first day the change takes effect, when it is still ahead
     breaks: tuple[str, ...] = field(default=())  # declared flows compliant the day before, not on breaks_on
     carries: tuple[str, ...] = field(default=())  # declared flows that send data to the subject today
+    allows: tuple[str, ...] = field(default=())  # declared flows denied the day before due_on, allowed on it
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -36,6 +37,7 @@ class Alert:
             data[key] = data[key].isoformat() if data[key] else None
         data["breaks"] = list(self.breaks)
         data["carries"] = list(self.carries)
+        data["allows"] = list(self.allows)
         return data
 
     @property

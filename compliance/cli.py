@@ -364,8 +364,11 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     if not 0 <= args.within <= 36_500:
         raise ComplianceError("--within must be between 0 and 36,500 days")
     c = _compliance(args)
+    from compliance.records.notice import notice_alerts
+
     alerts = (store_alerts(c.dataset, on, args.within, c.decider.freshness_days)
-              + policy_alerts(c.decider, on, args.within) + unsourced_alerts(c.decider, on))
+              + policy_alerts(c.decider, on, args.within) + unsourced_alerts(c.decider, on)
+              + notice_alerts(c.decider, on, args.within))
     alerts = sorted(with_breaks(alerts, c.decider), key=lambda a: a.sort_key)
     if args.json:
         print(json.dumps({"as_of": on.isoformat(), "within_days": args.within,
@@ -382,6 +385,8 @@ def cmd_alerts(args: argparse.Namespace) -> int:
             rows.append(["", "", "", f"  would break: {flow}"])
         for flow in a.carries:
             rows.append(["", "", "", f"  carries: {flow}"])
+        for flow in a.allows:
+            rows.append(["", "", "", f"  allowed from then: {flow}"])
     print(table(["severity", "kind", "subject", "what"], rows, max_width=110))
     return EXIT_OK
 
@@ -501,6 +506,9 @@ def build_parser() -> argparse.ArgumentParser:
     from compliance.service.commands import register as add_service_commands
 
     add_service_commands(add, _Parser)
+    from compliance.records.commands import register as add_records_commands
+
+    add_records_commands(add)
     return parser
 
 
