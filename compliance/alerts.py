@@ -15,7 +15,8 @@ from compliance.store.derived import FRESHNESS_DAYS, route_stale
 if TYPE_CHECKING:
     from compliance.policy.decide import Decider
 
-SEVERITY_ORDER = {"expired": 0, "unsigned": 1, "unannounced": 1, "stale": 2, "unsourced": 3, "overdue": 4, "expiring": 5, "due": 6}
+SEVERITY_ORDER = {"expired": 0, "unsigned": 1, "unannounced": 1,
+                  "stale": 2, "unsourced": 3, "overdue": 4, "expiring": 5, "due": 6}
 
 
 @dataclass(frozen=True)

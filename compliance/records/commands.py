@@ -8,7 +8,6 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from compliance.alerts import policy_alerts, store_alerts, unsourced_alerts, with_breaks
 from compliance.api import Compliance

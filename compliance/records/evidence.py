@@ -17,7 +17,7 @@ from compliance.policy.matrix import Matrix, csv_text
 from compliance.policy.testing import run_policy_tests
 from compliance.records import verify
 from compliance.records.formats import RecordTable, to_csv, to_json, to_xlsx
-from compliance.records.processing import REGISTER_COLUMNS, RECORD_COLUMNS, ai_register, processing_records
+from compliance.records.processing import RECORD_COLUMNS, REGISTER_COLUMNS, ai_register, processing_records
 from compliance.records.stamp import Stamp
 from compliance.records.subprocessors import markdown, notice_diff, subprocessor_list
 
@@ -26,11 +26,14 @@ SUBPROCESSOR_COLUMNS = ["processor", "name", "legal_entity", "hq_country", "tran
 
 # file -> (what it is, the controls it evidences)
 CONTROLS: dict[str, tuple[str, str]] = {
-    "register.json": ("AI system register (also .csv)", "EU AI Act Art. 26/49; ISO/IEC 42001 A.10; NIST AI RMF GOVERN 1.6"),
+    "register.json": ("AI system register (also .csv)",
+                      "EU AI Act Art. 26/49; ISO/IEC 42001 A.10; NIST AI RMF GOVERN 1.6"),
     "records-of-processing.json": ("GDPR Art. 30 records of processing (also .csv)", "GDPR Art. 30; GDPR Art. 28"),
-    "records.xlsx": ("register, records and subprocessors, one sheet each", "GDPR Art. 30; NIST AI RMF GOVERN 1.6"),
+    "records.xlsx": ("register, records and subprocessors, one sheet each",
+                     "GDPR Art. 30; NIST AI RMF GOVERN 1.6"),
     "subprocessors.md": ("our public subprocessor list with the diff against announcements",
-                         "GDPR Art. 28(2); SOC 2 CC9.2 vendor management; ISO/IEC 42001 A.10 third-party relationships"),
+                         "GDPR Art. 28(2); SOC 2 CC9.2 vendor management; "
+                         "ISO/IEC 42001 A.10 third-party relationships"),
     "subprocessors.json": ("the same list, machine-readable, with the notice diff",
                            "GDPR Art. 28(2); SOC 2 CC9.2; ISO/IEC 42001 A.10"),
     "policies/": ("every policy file as applied", "SOC 2 CC9.2; GDPR Art. 28; ISO/IEC 42001 A.10"),

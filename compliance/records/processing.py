@@ -11,7 +11,8 @@ from compliance.policy.flows import evaluate_flows
 from compliance.records.subprocessors import is_ourselves
 from compliance.store import documents as d
 
-EEA = frozenset("AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE IS LI NO".split())
+EEA = frozenset({"AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV", "LT",
+                 "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "IS", "LI", "NO"})
 IN_EEA_RESIDENCY = frozenset({"eu", "on_premises"})
 
 RECORD_COLUMNS = ["feature", "feature_name", "purpose", "legal_basis", "data_subjects", "categories", "recipients",
