@@ -14,7 +14,10 @@ def page(name: str, title: str, icon: str, **options: object) -> st.Page:
 
 st.navigation({
     "": [page("overview", "Overview", "dashboard", default=True)],
-    "Legal": [page("providers", "Providers & DPAs", "gavel", url_path="providers")],
+    "Legal": [
+        page("providers", "Providers & DPAs", "gavel", url_path="providers"),
+        page("records", "Records", "inventory_2", url_path="records"),
+    ],
     "Engineering": [
         page("routes", "Routes", "alt_route", url_path="routes"),
         page("checker", "Route checker", "fact_check", url_path="checker"),

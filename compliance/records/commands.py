@@ -6,10 +6,8 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
-from compliance.alerts import policy_alerts, store_alerts, unsourced_alerts, with_breaks
 from compliance.api import Compliance
 from compliance.config import load_settings
 from compliance.dates import parse_day
@@ -112,25 +110,13 @@ def cmd_evidence(args: argparse.Namespace) -> int:
 
 
 def evidence_pack(args: argparse.Namespace) -> bytes:
-    from compliance.records.evidence import build_pack
-    from compliance.records.notice import notice_alerts
-    from compliance.store.audit import export_text, list_events, verify_chain
-    from compliance.store.audit_key import audit_key
+    from compliance.records.evidence import pack_from_store
 
     c, stamp = _open(args)
-    state, on = c.state(), stamp.as_of
+    state = c.state()
     assert c.store is not None and c.settings is not None
-    with c.store.snapshot() as session:
-        events = list_events(session)
-        chain = str(verify_chain(session, key=audit_key()))
-    alerts = (store_alerts(c.dataset, on, 60, c.decider.freshness_days) + policy_alerts(c.decider, on, 60)
-              + unsourced_alerts(c.decider, on) + notice_alerts(c.decider, on, 60))
-    alerts = sorted(with_breaks(alerts, c.decider), key=lambda a: a.sort_key)
-    return build_pack(decider=c.decider, stamp=stamp, policy_bytes=state.policy_bytes,
-                      policy_dir=c.settings.policy_dir, data_dir=c.settings.data_dir,
-                      alerts=[a.as_dict() for a in alerts], audit_json=export_text(events, "json"),
-                      audit_csv=export_text(events, "csv"), chain_check=chain,
-                      made=datetime.now(UTC).isoformat(timespec="seconds"))
+    return pack_from_store(store=c.store, decider=state.decider, policy_bytes=state.policy_bytes,
+                           policy_dir=c.settings.policy_dir, data_dir=c.settings.data_dir, on=stamp.as_of)
 
 
 def register(add: Adder) -> None:

@@ -8,10 +8,11 @@ import hashlib
 import io
 import json
 import zipfile
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from compliance.alerts import policy_alerts, store_alerts, unsourced_alerts, with_breaks
 from compliance.policy.decide import Decider
 from compliance.policy.matrix import Matrix, csv_text
 from compliance.policy.testing import run_policy_tests
@@ -20,6 +21,9 @@ from compliance.records.formats import RecordTable, to_csv, to_json, to_xlsx
 from compliance.records.processing import RECORD_COLUMNS, REGISTER_COLUMNS, ai_register, processing_records
 from compliance.records.stamp import Stamp
 from compliance.records.subprocessors import markdown, notice_diff, subprocessor_list
+from compliance.store import Store
+
+ALERT_DAYS = 60  # the alerts in the pack look this far ahead (the `alerts` command's default)
 
 SUBPROCESSOR_COLUMNS = ["processor", "name", "legal_entity", "hq_country", "transfer_mechanism", "purposes",
                         "features", "services", "locations", "routes", "announced_on", "notice_ends_on", "status"]
@@ -146,3 +150,24 @@ def build_pack(*, decider: Decider, stamp: Stamp, policy_bytes: dict[str, bytes]
             pack.writestr(name, body)
         pack.writestr("manifest.json", json.dumps(manifest, indent=2) + "\n")
     return out.getvalue()
+
+
+def pack_from_store(*, store: Store, decider: Decider, policy_bytes: dict[str, bytes], policy_dir: Path,
+                    data_dir: Path, on: date) -> bytes:
+    """The pack for the store's current audit log and the given compiled state (CLI and dashboard)."""
+    from compliance.records.notice import notice_alerts
+    from compliance.store.audit import export_text, last_hash, list_events, verify_chain
+    from compliance.store.audit_key import audit_key
+
+    with store.snapshot() as session:
+        events = list_events(session)
+        chain = str(verify_chain(session, key=audit_key()))
+        head = last_hash(session) if events else ""
+    found = (store_alerts(decider.dataset, on, ALERT_DAYS, decider.freshness_days)
+             + policy_alerts(decider, on, ALERT_DAYS) + unsourced_alerts(decider, on)
+             + notice_alerts(decider, on, ALERT_DAYS))
+    found = sorted(with_breaks(found, decider), key=lambda a: a.sort_key)
+    return build_pack(decider=decider, stamp=Stamp(on, decider.policies.digest, head), policy_bytes=policy_bytes,
+                      policy_dir=policy_dir, data_dir=data_dir, alerts=[a.as_dict() for a in found],
+                      audit_json=export_text(events, "json"), audit_csv=export_text(events, "csv"),
+                      chain_check=chain, made=datetime.now(UTC).isoformat(timespec="seconds"))
