@@ -31,6 +31,7 @@ WRITERS: dict[str, frozenset[Role]] = {
     "route": frozenset({Role.legal}),
     "category": frozenset({Role.legal}),
     "notice": frozenset({Role.legal}),  # our subprocessor notice and announcements (records.md)
+    "feature_legal": frozenset({Role.legal}),  # a feature's purposes, legal basis, AI Act block (records.md)
     "feature": frozenset({Role.engineer}),
     "segment": frozenset({Role.finance}),
     "projection": frozenset({Role.finance}),

@@ -45,3 +45,26 @@ def test_records_page_offers_every_format_and_the_evidence_pack(app_env: Path) -
                 "records-of-processing-csv", "records-of-processing-xlsx", "records-of-processing-json",
                 "ai-register-csv", "ai-register-xlsx", "ai-register-json", "evidence-zip"):
         assert key in ids, key
+
+
+def test_legal_facts_save_from_the_page_is_audited(app_env: Path) -> None:
+    from sqlmodel import select
+
+    from compliance.config import PROJECT_ROOT
+    from compliance.store.tables import AuditEventRow
+    from tests.conftest import open_store
+
+    at = records_page()
+    at.selectbox(key="records-feature").set_value("dating-profile-match").run()
+    prefix = "records-feature-dating-profile-match-v1"
+    at.selectbox(key=f"{prefix}-basis").set_value("consent")
+    at.text_input(key=f"{prefix}-reason").set_value("explicit consent added to onboarding")
+    at.button(key="records-save").click().run()
+    no_traceback(at)
+    assert any("Saved Dating profile matching (version 2)" in s.value for s in at.success)
+    store = open_store(f"sqlite:///{app_env}", PROJECT_ROOT / "data")
+    with store.session() as session:
+        last = session.exec(select(AuditEventRow).order_by(AuditEventRow.id.desc())).first()  # type: ignore[union-attr]
+    assert last is not None and last.entity_id == "dating-profile-match"
+    assert last.changes == {"legal_basis": {"old": "legitimate_interests", "new": "consent"}}
+    assert last.reason == "explicit consent added to onboarding"

@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from compliance.access import SYSTEM
+from compliance.access import SYSTEM, Actor, PermissionDenied, Role
 from compliance.policy.facts import feature_facts
-from compliance.problems import Problem
+from compliance.problems import Conflict, InvalidInput, Problem
 from compliance.store import Store
+from compliance.store.audit import list_events
+from compliance.store.edits import record_doc, update_feature_legal_facts
 from compliance.store.validate import read_data_dir
 from tests.helpers import line_of, replace_in
 from tests.records_helpers import decider_for, feature
@@ -158,3 +160,52 @@ def test_the_gate_does_not_hold_features_without_customer_data(data_dir: Path) -
     decision = decider_for(data_dir).decide("code-assistant", "org.confidential.source_code", "openai-direct",
                                             date(2026, 12, 2))
     assert "customer-data-needs-subprocessor-notice" not in decision.rules
+
+
+# --- legal's edits --------------------------------------------------------------------------------
+LEGAL = Actor("lena", Role.legal)
+
+
+def _version(store: Store, feature_id: str) -> int:
+    with store.session() as session:
+        return record_doc(session, "feature", feature_id)[1]
+
+
+def test_legal_edits_a_features_legal_facts_with_an_audit_event(store: Store) -> None:
+    with store.session() as session:
+        update_feature_legal_facts(session, feature_id="dating-profile-match",
+                                   expected_version=_version(store, "dating-profile-match"),
+                                   changes={"legal_basis": "consent"}, actor=LEGAL, reason="explicit consent flow")
+    assert feature(store.read(), "dating-profile-match").legal_basis.value == "consent"  # type: ignore[union-attr]
+    with store.session() as session:
+        event = list_events(session, entity="feature", limit=1)[0]
+    assert (event.actor, event.reason) == ("lena", "explicit consent flow")
+    assert event.changes == {"legal_basis": {"old": "legitimate_interests", "new": "consent"}}
+
+
+def test_legal_may_not_change_a_features_flows_and_engineers_may_not_change_its_legal_facts(store: Store) -> None:
+    version = _version(store, "wellness-coach")
+    with pytest.raises(InvalidInput, match="not one of legal's facts"), store.session() as session:
+        update_feature_legal_facts(session, feature_id="wellness-coach", expected_version=version,
+                                   changes={"human_review": True}, actor=LEGAL)
+    with pytest.raises(PermissionDenied, match="feature_legal"), store.session() as session:
+        update_feature_legal_facts(session, feature_id="wellness-coach", expected_version=version,
+                                   changes={"legal_basis": "contract"}, actor=Actor("eve", Role.engineer))
+
+
+def test_a_legal_edit_based_on_an_old_version_is_refused(store: Store) -> None:
+    version = _version(store, "wellness-coach")
+    with store.session() as session:
+        update_feature_legal_facts(session, feature_id="wellness-coach", expected_version=version,
+                                   changes={"purposes": ["essential.service", "personalize"]}, actor=LEGAL)
+    with pytest.raises(Conflict), store.session() as session:
+        update_feature_legal_facts(session, feature_id="wellness-coach", expected_version=version,
+                                   changes={"legal_basis": "contract"}, actor=LEGAL)
+
+
+def test_a_legal_edit_with_an_unknown_purpose_names_the_closest(store: Store) -> None:
+    with pytest.raises(InvalidInput, match="closest: personalize") as caught, store.session() as session:
+        update_feature_legal_facts(session, feature_id="wellness-coach",
+                                   expected_version=_version(store, "wellness-coach"),
+                                   changes={"purposes": ["personalise"]}, actor=LEGAL)
+    assert caught.value.problems[0].field == "purposes[0]"

@@ -67,7 +67,7 @@ def update_record(session: Session, *, entity: str, key: str, expected_version: 
     database's foreign keys.
     """
     kind = _kind(entity)
-    require(actor, {permission or entity})
+    require(actor, {permission or entity})  # `permission`: a narrower right for some fields (legal's on features)
     reason = checked_reason(reason, f"{entity} {key}")
     lock_for_write(session)
     before, version = record_doc(session, entity, key)
@@ -164,3 +164,28 @@ def record_versions(session: Session, entity: str) -> dict[str, int]:
     kind = _kind(entity)
     key = getattr(kind.table, kind.key)
     return dict(session.exec(select(key, kind.table.version)).all())  # type: ignore[attr-defined, arg-type]
+
+
+LEGAL_FEATURE_FIELDS = ("purposes", "data_subjects", "legal_basis", "customer_data", "ai_act")
+
+
+def update_feature_legal_facts(session: Session, *, feature_id: str, expected_version: int,
+                               changes: dict[str, Any], actor: Actor, reason: str | None = None) -> int:
+    """Legal's edit of a feature's records facts (records.md); the flows and the rest stay the engineers'."""
+    from compliance.store import taxonomy
+
+    label = f"feature {feature_id}"
+    other = sorted(set(changes) - set(LEGAL_FEATURE_FIELDS))
+    if other:
+        raise InvalidInput([Problem(label, None, name, "not one of legal's facts on a feature "
+                                    f"({', '.join(LEGAL_FEATURE_FIELDS)})") for name in other])
+    problems = []
+    for name, known, what in (("purposes", taxonomy.purposes(), "purpose (Fides data_use key)"),
+                              ("data_subjects", taxonomy.data_subjects(), "data subject (Fides data_subject key)")):
+        for i, key in enumerate(changes.get(name) or []):
+            if key not in known:
+                problems.append(Problem(label, None, f"{name}[{i}]", f"unknown {what} {key!r}{closest(key, known)}"))
+    if problems:
+        raise InvalidInput(problems)
+    return update_record(session, entity="feature", key=feature_id, expected_version=expected_version,
+                         changes=changes, actor=actor, reason=reason, permission="feature_legal")

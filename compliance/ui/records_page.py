@@ -15,6 +15,7 @@ from compliance.records.stamp import Stamp
 from compliance.records.subprocessors import markdown, notice_diff
 from compliance.store.audit import last_hash
 from compliance.ui import state
+from compliance.ui.records_form import legal_facts_form
 
 st.title("Records")
 with state.problems_shown():
@@ -103,3 +104,9 @@ def _pack() -> bytes:
 
 st.download_button("Evidence pack (zip)", data=_pack, file_name=f"evidence-{on}.zip", mime="application/zip",
                    key="evidence-zip")
+
+# --- legal's facts on features --------------------------------------------------------------------
+st.subheader("Edit a feature's legal facts")
+st.caption("Purposes, data subjects, legal basis, customer data and the AI Act block; audited, and refused "
+           "if someone else changed the feature since you opened it.")
+legal_facts_form(snap.dataset.features)
