@@ -2,7 +2,7 @@
 the subprocessor notice with its announcements
 
 Revision ID: 0008_records
-Revises: 0005_audit_mac
+Revises: 0006_route_premium_models
 Create Date: 2026-12-02
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_records"
-down_revision = "0005_audit_mac"
+down_revision = "0006_route_premium_models"
 branch_labels = None
 depends_on = None
 
