@@ -38,7 +38,7 @@ def test_the_list_is_exactly_the_processors_on_customer_data_flows(data_dir: Pat
     aws = listed[0]
     assert aws.features == ["mortgage-doc-extraction", "support-reply-draft", "clinic-notes-summary"]
     assert aws.purposes == ["essential.service", "essential.service.operations.support"]
-    assert aws.locations == ["eu (eu-central-1)"] and aws.transfer_mechanism == "dpf"
+    assert aws.locations == ["eu (eu-central-1)"] and aws.transfer_mechanism == "scc"  # datasrc: no DPF confirmed for AWS
     assert aws.announced_on == date(2025, 3, 1)
 
 
@@ -76,7 +76,7 @@ def test_markdown_is_a_public_page_with_one_row_per_subprocessor(data_dir: Path)
     assert [r.split(" | ")[0].removeprefix("| ") for r in rows] == [
         "Amazon Web Services", "Microsoft (Azure)", "Google Cloud", "Anthropic"]
     assert "announced 2026-11-20; receives customer data from 2026-12-20" in rows[1]
-    assert "EU-US Data Privacy Framework" in rows[0] and "Essential for Service" in rows[0]
+    assert "Standard Contractual Clauses" in rows[0] and "Essential for Service" in rows[0]
     assert "- Announced, no longer receiving customer data: Cohere" in lines
     assert f"<!-- as of 2026-12-02; policy digest {'d' * 64}; store head {'h' * 64} -->" in lines
 
@@ -115,7 +115,7 @@ def test_mortgage_record_row_by_hand(data_dir: Path) -> None:
         "categories": ["user.name", "user.contact.address", "user.financial.bank_account",
                        "user.government_id.national_identification_number"],
         "recipients": ["Amazon Web Services (processor)", "Anthropic (model maker)"],
-        "transfers": ["claude-bedrock-eu: processed in eu; Amazon Web Services in US; mechanism dpf"],
+        "transfers": ["claude-bedrock-eu: processed in eu; Amazon Web Services in US; mechanism scc"],
         "retention": ["claude-bedrock-eu: 0 days (zero data retention)"],
         "human_review": True, "flow_status": ["claude-bedrock-eu: allowed"],
     }
