@@ -1,0 +1,88 @@
+"""The README's examples run: every `python -m compliance ...` line of its shell blocks, in order,
+against a private copy of the example data, and its Python block, so the examples cannot rot.
+
+A command may answer allow/deny (exit 0 or 1, as the README says for the gates); an invalid-input
+exit (2), a crash or a traceback fails the test. Placeholders (`...`) are not allowed in commands:
+an example a reader cannot paste is a broken example. Only `serve` is left out (it runs until
+stopped; the service's own tests start it).
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+from pathlib import Path
+
+import pytest
+
+from compliance.cli import main
+from compliance.policy.decide import Decision
+
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+BLOCK = re.compile(r"```(bash|sh|python)\n(.*?)```", re.S)
+COMMAND = re.compile(r"python -m compliance\b([^)|>#]*)")
+LONG_RUNNING = {"serve"}
+
+
+def blocks(kind: set[str]) -> list[str]:
+    return [body for lang, body in BLOCK.findall(README.read_text(encoding="utf-8")) if lang in kind]
+
+
+def readme_commands() -> list[list[str]]:
+    """Each CLI example as argv, in the README's order (continued lines joined, comments and shell
+    redirections cut off)."""
+    found = []
+    for body in blocks({"bash", "sh"}):
+        for line in body.replace("\\\n", " ").splitlines():
+            match = COMMAND.search(line)
+            if match:
+                argv = shlex.split(match.group(1))
+                if argv and argv[0] not in LONG_RUNNING:
+                    found.append(argv)
+    return found
+
+
+@pytest.fixture
+def project_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The data, policies and examples the README names, in a folder of their own, with its own store."""
+    for name in ("data", "policies", "examples"):
+        shutil.copytree(ROOT / name, tmp_path / name,
+                        ignore=shutil.ignore_patterns("*.db", "*.db-*", "node_modules", "dist", ".compliance-cache"))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COMPLIANCE_DATABASE_URL", f"sqlite:///{tmp_path / 'readme.db'}")
+    monkeypatch.setenv("COMPLIANCE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("COMPLIANCE_POLICY_DIR", str(tmp_path / "policies"))
+    monkeypatch.setenv("COMPLIANCE_SERVICE_TOKENS", str(tmp_path / "service-tokens.yaml"))
+    return tmp_path
+
+
+def test_the_readme_has_examples_to_run() -> None:
+    commands = readme_commands()
+    assert len(commands) >= 25
+    assert commands[0] == ["init"]  # the walk-through starts from nothing
+    assert not [c for c in commands if "..." in c], "a README command holds a placeholder"
+
+
+def test_every_readme_command_runs(project_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    outcomes = []
+    for argv in readme_commands():
+        code = main(argv)
+        out, err = capsys.readouterr()
+        outcomes.append((" ".join(argv), code, err.strip().splitlines()[-1:] if err.strip() else []))
+        assert "Traceback" not in out + err, argv
+    failed = [o for o in outcomes if o[1] not in (0, 1)]
+    assert not failed, failed
+    assert (project_copy / "matrix.csv").read_text(encoding="utf-8").startswith("feature,")
+    assert (project_copy / "backup" / "providers.yaml").is_file()
+
+
+def test_the_readme_python_example_runs(project_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["init"]) == 0
+    (python,) = blocks({"python"})
+    namespace: dict[str, object] = {}
+    exec(compile(python, "README.md", "exec"), namespace)  # the README's own example
+    decision = namespace["d"]
+    assert isinstance(decision, Decision) and decision.allowed and decision.rules
+    assert namespace.get("refused_by"), "the example's require() is refused, with its rules"
