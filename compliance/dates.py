@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 from compliance.problems import ComplianceError
 
-_RELATIVE = re.compile(r"^today(?:([+-])(\d{1,5})d)?$")
+RELATIVE_DAY = re.compile(r"^today(?:([+-])(\d{1,5})d)?$")  # the one pattern: CLI, policies, API
 EVALUATION_RANGE = (date(1900, 1, 1), date(2199, 12, 31))
 
 
@@ -43,7 +43,7 @@ def parse_day(text: str, today: date | None = None) -> date:
     """Parse a date argument; raise a ComplianceError naming the accepted forms."""
     today = today or date.today()
     value = text.strip().lower()
-    match = _RELATIVE.match(value)
+    match = RELATIVE_DAY.match(value)
     if match:
         sign, days = match.groups()
         if not sign:

@@ -121,7 +121,7 @@ def _compile_saved(files: dict[str, bytes], dataset: d.DataSet) -> PolicySet | N
         return None if problems else policies
 
 
-def load_state(store: Store, policy_dir: Path, freshness_days: int = 180) -> State:
+def load_state(store: Store, policy_dir: Path, freshness_days: int = FRESHNESS_DAYS) -> State:
     """A first state; raises InvalidInput when the policy files have problems."""
     dataset, head = read_store(store)
     files = _read_bytes(policy_dir)
@@ -135,7 +135,7 @@ class LiveState:
     """One store and policy folder, re-read when they change; `current()` is never staler than the bound."""
 
     def __init__(self, state: State, *, store: Store, policy_dir: Path, max_staleness: float,
-                 freshness_days: int = 180):
+                 freshness_days: int = FRESHNESS_DAYS):
         self.store = store
         self.policy_dir = policy_dir
         self.max_staleness = max_staleness

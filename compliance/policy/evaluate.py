@@ -15,6 +15,22 @@ from compliance.policy.policyset import Leaf, Node, RelativeDay
 
 FALSE, UNKNOWN, TRUE = 0, 1, 2
 
+# The operators of the policy language (policy.md), once: validation (language.py) accepts exactly these.
+COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
+    "eq": lambda v, x: v == x,
+    "ne": lambda v, x: v != x,
+    "in": lambda v, x: v in x,
+    "not_in": lambda v, x: v not in x,
+    "contains": lambda v, x: x in v,
+    "lt": lambda v, x: v < x,
+    "lte": lambda v, x: v <= x,
+    "gt": lambda v, x: v > x,
+    "gte": lambda v, x: v >= x,
+    "before": lambda v, x: v < x,
+    "after": lambda v, x: v > x,
+}
+OPERATORS = frozenset(COMPARISONS) | {"exists"}
+
 
 def resolve(value: Any, today: date) -> Any:
     """Relative dates become dates on the evaluation day."""
@@ -38,19 +54,7 @@ def leaf_test(leaf: Leaf) -> Callable[[Any, date], int]:
             return TRUE if present == operand else FALSE
         return exists
 
-    compare: Callable[[Any, Any], bool] = {
-        "eq": lambda v, x: v == x,
-        "ne": lambda v, x: v != x,
-        "in": lambda v, x: v in x,
-        "not_in": lambda v, x: v not in x,
-        "contains": lambda v, x: x in v,
-        "lt": lambda v, x: v < x,
-        "lte": lambda v, x: v <= x,
-        "gt": lambda v, x: v > x,
-        "gte": lambda v, x: v >= x,
-        "before": lambda v, x: v < x,
-        "after": lambda v, x: v > x,
-    }[op]
+    compare = COMPARISONS[op]
 
     if relative:
         def test_relative(value: Any, today: date) -> int:

@@ -15,21 +15,23 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from compliance.dates import RELATIVE_DAY
+from compliance.policy.evaluate import OPERATORS
 from compliance.policy.facts import FACTS, FactType
 from compliance.policy.policyset import Leaf, Node, PolicyException, PolicySet, RelativeDay, Rule
 from compliance.problems import Problem, closest, display_path
 from compliance.store import documents as d
+from compliance.store.limits import ID_PATTERN
 from compliance.yamlsource import PathKey, YamlDocument, read_limited, read_yaml
 
-ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
-RELATIVE_RE = re.compile(r"^today(?:([+-])(\d{1,5})d)?$")
+ID_RE = re.compile(ID_PATTERN)
 PLACEHOLDER_RE = re.compile(r"\{([^{}]*)\}")
 FILE_KEYS = {"policy", "description", "rules", "exceptions"}
 RULE_KEYS = {"id", "effect", "waivable", "reason", "match", "when", "description"}
 MATCH_KEYS = {"features", "routes", "categories"}
 EXCEPTION_KEYS = {"id", "waives", "feature", "categories", "routes", "approved_by", "ticket", "granted_on",
                   "expires_on", "justification"}
-OPS = {"eq", "ne", "in", "not_in", "contains", "lt", "lte", "gt", "gte", "before", "after", "exists"}
+OPS = OPERATORS
 MAX_EXCEPTION_DAYS = 365
 
 
@@ -288,7 +290,7 @@ class _FileReader:
             if isinstance(value, date):
                 return value
             if isinstance(value, str):
-                match = RELATIVE_RE.match(value.strip())
+                match = RELATIVE_DAY.match(value.strip())
                 if match:
                     sign, days = match.groups()
                     return RelativeDay(0 if not sign else int(days) * (1 if sign == "+" else -1))

@@ -14,8 +14,9 @@ from urllib.parse import urlsplit
 
 from compliance.scan.rules import FACTS, ClientRule, FactSpec, Rules
 from compliance.scan.values import Scope, Tracer, Value, unknown
+from compliance.store.limits import ID_BODY
 
-MARKER = re.compile(r"#\s*compliance:\s*feature\s*=\s*([a-z0-9][a-z0-9._-]*)")
+MARKER = re.compile(rf"#\s*compliance:\s*feature\s*=\s*({ID_BODY})")
 Call = dict[str, Any]
 
 

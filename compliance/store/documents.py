@@ -27,10 +27,7 @@ from compliance.store.enums import (
     SourceStatus,
     TransferMechanism,
 )
-from compliance.store.limits import COUNTRY_LEN, ID_LEN, NAME_LEN, TEXT_LEN
-
-ID_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
-
+from compliance.store.limits import COUNTRY_LEN, ID_LEN, ID_PATTERN, NAME_LEN, TEXT_LEN
 
 
 def _no_nul(value: str) -> str:

@@ -5,6 +5,8 @@ always fits its column (PostgreSQL refuses what SQLite would quietly store)."""
 from __future__ import annotations
 
 ID_LEN = 100             # ids, category keys, certification names, price providers
+ID_BODY = r"[a-z0-9][a-z0-9._-]*"  # an id: lower case, digits, '.', '_', '-'; starts with a letter or digit
+ID_PATTERN = rf"^{ID_BODY}$"
 NAME_LEN = 200           # names, services, regions, owners, versions, models, tags
 TEXT_LEN = 2000          # descriptions, notes, URLs, documents, evidence
 COUNTRY_LEN = 2          # ISO 3166 alpha-2
