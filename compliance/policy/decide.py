@@ -2,7 +2,9 @@
 
 Everything that answers this question (CLI, API, dashboard, policy tests, the matrix's
 explanations) goes through `Decider.decide`. The matrix evaluates the same compiled rules
-in bulk (matrix.py) and is tested to agree with it cell by cell.
+in bulk (matrix.py); both combine rule results with `evaluate.applies`, `unwaived` and `combine`,
+and select rules and exceptions with `rule_scope` and `exception_covers` below, so the two cannot
+drift; they are also tested to agree cell by cell.
 """
 
 from __future__ import annotations
@@ -14,7 +16,17 @@ from datetime import date
 from typing import Any, Literal, NamedTuple
 
 from compliance.dates import check_evaluation_day
-from compliance.policy.evaluate import FALSE, TRUE, UNKNOWN, MaskTester, compile_masks, explain, leaf_test
+from compliance.policy.evaluate import (
+    TRUE,
+    UNKNOWN,
+    MaskTester,
+    applies,
+    combine,
+    compile_masks,
+    explain,
+    leaf_test,
+    unwaived,
+)
 from compliance.policy.evidence import SOURCED_FACTS, Evidence, note, route_evidence
 from compliance.policy.facts import SUBJECT_OF, category_facts, feature_facts, route_facts
 from compliance.policy.policyset import Leaf, PolicyException, PolicySet, Rule, show
@@ -74,6 +86,10 @@ class CompiledRule:
     template: list[tuple[bool, str]]
     exceptions: list[PolicyException] = field(default_factory=list)
     facts: tuple[str, ...] = ()  # the sourceable facts its conditions read, for the decision's evidence
+    deny: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.deny = self.rule.effect == "deny"
 
     def render(self, facts: dict[str, Any]) -> str:
         parts = []
@@ -87,7 +103,7 @@ class CompiledRule:
 
 
 @dataclass
-class _Subject:
+class Subject:
     """One feature, category or route (on a date) as the decision needs it: facts and leaf bitmasks."""
 
     facts: dict[str, Any]
@@ -113,7 +129,7 @@ def _sourced_facts(rule: Rule) -> tuple[str, ...]:
                                if leaf.fact in SOURCED_FACTS))
 
 
-def _evidence(route: _Subject, rules: Iterable[CompiledRule]) -> list[Evidence]:
+def _evidence(route: Subject, rules: Iterable[CompiledRule]) -> list[Evidence]:
     """The evidence of every sourceable fact the rules read, once each, in rule order."""
     found: dict[str, Evidence] = {}
     for compiled in rules:
@@ -121,6 +137,23 @@ def _evidence(route: _Subject, rules: Iterable[CompiledRule]) -> list[Evidence]:
             if fact not in found:
                 found[fact] = route.evidence[fact]
     return list(found.values())
+
+
+def rule_scope(h: Hierarchy, rule: Rule, subject: str, key: str) -> bool:
+    """Whether `rule`'s `match` selects this feature, category or route: the one scope test
+    (Decider per subject, Matrix per axis). Allow selectors fit a category and its descendants,
+    deny selectors also its ancestors (policy.md)."""
+    if subject == "feature":
+        return rule.features is None or key in rule.features
+    if subject == "route":
+        return rule.routes is None or key in rule.routes
+    return (h.deny_fits if rule.effect == "deny" else h.allow_fits)(rule.categories, key)
+
+
+def exception_covers(h: Hierarchy, exc: PolicyException, feature: str, category: str, route: str, on: date) -> bool:
+    """Whether an exception waives its rule for this request on `on` (Decider.waivers and Matrix)."""
+    return (exc.feature == feature and route in exc.routes and exc.active_on(on)
+            and h.covers(exc.categories, category))
 
 
 class Hierarchy:
@@ -187,9 +220,9 @@ class Decider:
         by_id = {c.rule.id: c for c in self.rules}
         for exc in policies.exceptions:
             by_id[exc.waives].exceptions.append(exc)
-        self._features: dict[str, _Subject] = {}
-        self._categories: dict[str, _Subject] = {}
-        self._routes: dict[date, dict[str, _Subject]] = {}
+        self._features: dict[str, Subject] = {}
+        self._categories: dict[str, Subject] = {}
+        self._routes: dict[date, dict[str, Subject]] = {}
 
     # --- subjects ----------------------------------------------------------------------------
     def _masks(self, subject: str, facts: dict[str, Any], on: date) -> tuple[int, int]:
@@ -211,29 +244,27 @@ class Decider:
                 mask |= 1 << compiled.index
         return mask
 
-    def _feature(self, feature: str) -> _Subject:
+    def feature_subject(self, feature: str) -> Subject:
         found = self._features.get(feature)
         if found is None:
             self.check_known("feature", feature, self.features)
             facts = feature_facts(self.features[feature])
             true, maybe = self._masks("feature", facts, date.min)
-            scope = self._scope(lambda rule: rule.features is None or feature in rule.features)
-            found = self._features[feature] = _Subject(facts, true, maybe, scope)
+            scope = self._scope(lambda rule: rule_scope(self.hierarchy, rule, "feature", feature))
+            found = self._features[feature] = Subject(facts, true, maybe, scope)
         return found
 
-    def _category(self, category: str) -> _Subject:
+    def category_subject(self, category: str) -> Subject:
         found = self._categories.get(category)
         if found is None:
             self.check_known("category", category, self.categories)
             facts = category_facts(self.categories[category])
             true, maybe = self._masks("category", facts, date.min)
-            h = self.hierarchy
-            scope = self._scope(lambda rule: (h.deny_fits if rule.effect == "deny" else h.allow_fits)(
-                rule.categories, category))
-            found = self._categories[category] = _Subject(facts, true, maybe, scope)
+            scope = self._scope(lambda rule: rule_scope(self.hierarchy, rule, "category", category))
+            found = self._categories[category] = Subject(facts, true, maybe, scope)
         return found
 
-    def _route(self, route: str, on: date) -> _Subject:
+    def route_subject(self, route: str, on: date) -> Subject:
         day = self._routes.get(on)
         if day is None:
             if len(self._routes) > 16:
@@ -244,8 +275,8 @@ class Decider:
             self.check_known("route", route, self.routes)
             facts = route_facts(self.routes[route], self.providers, on, self.freshness_days, self.dataset.notice)
             true, maybe = self._masks("route", facts, on)
-            scope = self._scope(lambda rule: rule.routes is None or route in rule.routes)
-            found = day[route] = _Subject(facts, true, maybe, scope,
+            scope = self._scope(lambda rule: rule_scope(self.hierarchy, rule, "route", route))
+            found = day[route] = Subject(facts, true, maybe, scope,
                                           route_evidence(self.routes[route], self.providers, facts))
         return found
 
@@ -257,13 +288,12 @@ class Decider:
                 on: date) -> list[PolicyException]:
         """Every exception active on `on` that waives this rule for this request."""
         return [exc for exc in compiled.exceptions
-                if exc.feature == feature and route in exc.routes and exc.active_on(on)
-                and self.hierarchy.covers(exc.categories, category)]
+                if exception_covers(self.hierarchy, exc, feature, category, route, on)]
 
     # --- the decision ------------------------------------------------------------------------
     def decide(self, feature: str, category: str, route: str, on: date) -> Decision:
         check_evaluation_day(on)
-        f, c, r = self._feature(feature), self._category(category), self._route(route, on)
+        f, c, r = self.feature_subject(feature), self.category_subject(category), self.route_subject(route, on)
         true, maybe = f.true | c.true | r.true, f.maybe | c.maybe | r.maybe
         in_scope = f.scope & c.scope & r.scope
         denies: list[tuple[CompiledRule, int]] = []
@@ -277,21 +307,27 @@ class Decider:
             in_scope ^= low
             compiled = rules[low.bit_length() - 1]
             result = TRUE if compiled.test is None else compiled.test(true, maybe)
-            if compiled.rule.effect == "deny":
-                if result != FALSE:
+            deny = compiled.deny
+            if applies(deny, result):
+                if deny:
                     found = self.waivers(compiled, feature, category, route, on) if compiled.exceptions else []
-                    if not found:
+                    if unwaived(True, bool(found)):
                         denies.append((compiled, result))
                     waived += [exc.id for exc in found if exc.id not in waived]
-                elif compiled.facts:
+                else:
+                    allows.append(compiled)
+            elif deny:
+                if compiled.facts:
                     cleared.append(compiled)
-            elif result == TRUE:
-                allows.append(compiled)
             else:
                 allow_misses.append(compiled)
         digest = self.policies.digest
+        facts = {**f.facts, **c.facts, **r.facts}
+        if combine(bool(allows), bool(denies)):
+            return Decision(feature, category, route, on, "allow", [a.rule.id for a in allows],
+                            [a.render(facts) for a in allows], waived, [], [], digest,
+                            _evidence(r, [*allows, *cleared]))
         if denies:
-            facts = {**f.facts, **c.facts, **r.facts}
             reasons, unknown = [], []
             for compiled, result in denies:
                 text = compiled.render(facts)
@@ -303,11 +339,6 @@ class Decider:
                 reasons.append(text)
             return Decision(feature, category, route, on, "deny", [c.rule.id for c, _ in denies],
                             reasons, waived, unknown, [], digest, _evidence(r, (c for c, _ in denies)))
-        facts = {**f.facts, **c.facts, **r.facts}
-        if allows:
-            return Decision(feature, category, route, on, "allow", [a.rule.id for a in allows],
-                            [a.render(facts) for a in allows], waived, [], [], digest,
-                            _evidence(r, [*allows, *cleared]))
         return self._default_deny(feature, category, route, on, facts, allow_misses, waived,
                                   _evidence(r, allow_misses))
 

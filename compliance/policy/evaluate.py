@@ -70,6 +70,27 @@ def leaf_test(leaf: Leaf) -> Callable[[Any, date], int]:
     return test
 
 
+# --- combining rule results: the one implementation -------------------------------------------
+# `Decider.decide` (one request, Python ints and bools) and `Matrix` (every cell, numpy arrays) both
+# combine rule results with these three functions; they work elementwise on arrays and on scalars.
+
+def applies(deny: bool, result: Any) -> Any:
+    """Whether a rule in scope applies, from its condition's truth value: a deny rule applies unless
+    its condition is false (an unknown fact fails closed); an allow rule only when it is true."""
+    return result != FALSE if deny else result == TRUE
+
+
+def unwaived(applied: Any, waived: Any) -> Any:
+    """A deny rule stops applying where an active exception covers the request."""
+    return applied & (waived ^ True)
+
+
+def combine(any_allow: Any, any_deny: Any) -> Any:
+    """The answer: allowed when some allow rule applies and no deny rule does (deny overrides allow;
+    with no allow rule applying, the answer is deny)."""
+    return any_allow & (any_deny ^ True)
+
+
 Facts = dict[str, Any]
 MaskTester = Callable[[int, int], int]
 

@@ -2,7 +2,9 @@
 
 The compiled rules of `Decider` are evaluated over whole arrays: each condition leaf once
 per feature, category or route, then combined with the same three-valued logic (all = min,
-any = max, not = 2 - x). `tests/test_matrix.py` checks that every cell equals `decide`.
+any = max, not = 2 - x), and rule results are combined by the functions `Decider.decide` uses
+(evaluate.applies/unwaived/combine; scopes and exceptions by decide.rule_scope/exception_covers).
+The property tests check that every cell equals `decide`.
 After a route or provider changes, only the columns of the routes it touches are redone.
 """
 
@@ -18,10 +20,10 @@ from typing import TextIO
 import numpy as np
 
 from compliance.dates import check_evaluation_day
-from compliance.policy.decide import Decider
-from compliance.policy.evaluate import TRUE, leaf_test
+from compliance.policy.decide import CompiledRule, Decider, exception_covers, rule_scope
+from compliance.policy.evaluate import TRUE, applies, combine, leaf_test, unwaived
 from compliance.policy.facts import SUBJECT_OF, route_facts
-from compliance.policy.policyset import Leaf, Node
+from compliance.policy.policyset import Leaf, Node, Rule
 from compliance.store import documents as d
 
 AXIS = {"feature": 0, "category": 1, "route": 2}
@@ -152,8 +154,8 @@ class Matrix:
     def _static_values(self, leaf: Leaf) -> np.ndarray:
         subject = SUBJECT_OF[leaf.fact]
         test = leaf_test(leaf)
-        facts = [self.decider._feature(k).facts for k in self.features] if subject == "feature" else \
-            [self.decider._category(k).facts for k in self.categories]
+        facts = [self.decider.feature_subject(k).facts for k in self.features] if subject == "feature" else \
+            [self.decider.category_subject(k).facts for k in self.categories]
         today = date.min  # feature and category facts never depend on the date
         return self._shape(np.array([test(f[leaf.fact], today) for f in facts], dtype=np.int8), subject)
 
@@ -168,12 +170,11 @@ class Matrix:
                 values[leaf] = np.array([test(f[leaf.fact], on) for f in facts], dtype=np.int8).reshape(1, 1, -1)
         return values
 
-    def _scope(self, rule) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
+    def _scope(self, rule: Rule) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         h = self.decider.hierarchy
-        fits = h.deny_fits if rule.effect == "deny" else h.allow_fits
-        f = np.array([rule.features is None or x in rule.features for x in self.features], dtype=bool)
-        c = np.array([fits(rule.categories, x) for x in self.categories], dtype=bool)
-        r = np.array([rule.routes is None or x in rule.routes for x in self.routes], dtype=bool)
+        f = np.array([rule_scope(h, rule, "feature", x) for x in self.features], dtype=bool)
+        c = np.array([rule_scope(h, rule, "category", x) for x in self.categories], dtype=bool)
+        r = np.array([rule_scope(h, rule, "route", x) for x in self.routes], dtype=bool)
         return f.reshape(-1, 1, 1), c.reshape(1, -1, 1), r
 
     def _node(self, node: Node, route_values: dict[Leaf, np.ndarray]) -> np.ndarray:
@@ -210,35 +211,37 @@ class Matrix:
                 continue
             rule = compiled.rule
             when = self._node(rule.when, route_values) if rule.when else np.full((1, 1, 1), TRUE, dtype=np.int8)
-            holds = when >= 1 if rule.effect == "deny" else when == TRUE
-            applies = np.broadcast_to(holds & f_scope & c_scope & r_scope, shape)
-            if rule.effect == "deny":
-                before = applies
+            applied = np.broadcast_to(applies(compiled.deny, when) & f_scope & c_scope & r_scope, shape)
+            if compiled.deny:
+                before = applied
                 for exc_id, waived in self._waived(compiled, on, feature_pos, cat_pos, route_pos, shape).items():
                     exception_hits[exc_id] |= before & waived
-                    applies = applies & ~waived
-                deciding[applies & ~denied] = compiled.index
-                denied |= applies
+                    applied = unwaived(applied, waived)
+                deciding[applied & ~denied] = compiled.index
+                denied |= applied
             else:
-                first_allow[applies & ~allowed_any] = compiled.index
-                allowed_any |= applies
-            hits[compiled.index] = np.array(applies)
-        allowed = allowed_any & ~denied
+                first_allow[applied & ~allowed_any] = compiled.index
+                allowed_any |= applied
+            hits[compiled.index] = np.array(applied)
+        allowed = combine(allowed_any, denied)
         deciding = np.where(allowed, first_allow, deciding)
         return allowed, deciding, hits, exception_hits
 
-    def _waived(self, compiled, on, feature_pos, cat_pos, route_pos, shape):  # type: ignore[no-untyped-def]
-        """Per active exception of this rule, the cells it covers."""
+    def _waived(self, compiled: CompiledRule, on: date, feature_pos: dict[str, int], cat_pos: dict[str, int],
+                route_pos: dict[str, int], shape: tuple[int, int, int]) -> dict[str, np.ndarray]:
+        """Per exception of this rule, the cells it covers on `on` (decide.exception_covers, cell by cell
+        within the exception's feature and routes)."""
         result = {}
         h = self.decider.hierarchy
         for exc in compiled.exceptions:
-            if not exc.active_on(on) or exc.feature not in feature_pos:
+            if exc.feature not in feature_pos:
                 continue
-            cats = [i for c, i in cat_pos.items() if h.covers(exc.categories, c)]
-            routes = [route_pos[r] for r in exc.routes if r in route_pos]
-            if cats and routes:
+            cells = [(i, route_pos[r]) for r in exc.routes if r in route_pos for c, i in cat_pos.items()
+                     if exception_covers(h, exc, exc.feature, c, r, on)]
+            if cells:
                 waived = np.zeros(shape, dtype=bool)
-                waived[feature_pos[exc.feature]][np.ix_(cats, routes)] = True
+                rows, columns = zip(*cells, strict=True)
+                waived[feature_pos[exc.feature], list(rows), list(columns)] = True
                 result[exc.id] = waived
         return result
 

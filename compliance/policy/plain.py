@@ -171,9 +171,9 @@ def _sentence(phrases: list[str]) -> str:
 
 
 def facts_of(decider: Decider, decision: Decision) -> dict[str, Any]:
-    f = decider._feature(decision.feature)
-    c = decider._category(decision.category)
-    r = decider._route(decision.route, decision.as_of)
+    f = decider.feature_subject(decision.feature)
+    c = decider.category_subject(decision.category)
+    r = decider.route_subject(decision.route, decision.as_of)
     return {**f.facts, **c.facts, **r.facts}
 
 
