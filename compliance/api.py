@@ -12,16 +12,16 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from compliance.config import Settings, load_settings
+from compliance.config import FRESHNESS_DAYS, Settings, load_settings
 from compliance.live import LiveState, State, load_state, max_staleness_setting
 from compliance.policy.decide import Decider, Decision
-from compliance.policy.flows import FlowResult, RouteOption, evaluate_flows, route_options
+from compliance.policy.flows import FlowResult, RouteOption, evaluate_flows
 from compliance.policy.language import Vocabulary, read_policy_dir
 from compliance.policy.policyset import PolicySet
 from compliance.problems import ComplianceError, InvalidInput
+from compliance.routechoice import RouteChoice, choose_routes
 from compliance.store import Store
 from compliance.store import documents as d
-from compliance.store.derived import FRESHNESS_DAYS
 
 
 class Denied(ComplianceError):
@@ -134,7 +134,12 @@ class Compliance:
         return evaluate_flows(self.state().decider, as_of or date.today(), feature)
 
     def routes(self, *, feature: str, categories: list[str], as_of: date | None = None) -> list[RouteOption]:
-        return route_options(self.state().decider, feature, categories, as_of or date.today())
+        """Every route for the request, allowed first (the options of `choose_routes`)."""
+        return list(self.route_choice(feature=feature, categories=categories, as_of=as_of).options)
+
+    def route_choice(self, *, feature: str, categories: list[str], as_of: date | None = None) -> RouteChoice:
+        """Every route with its decisions and price, and the cheapest allowed one."""
+        return choose_routes(self.state().decider, feature, categories, as_of or date.today())
 
     def close(self) -> None:
         if self.live is not None:

@@ -1,6 +1,7 @@
 """The one route-choice function: every route for a feature and categories, allowed first, cheapest allowed marked.
 
-The CLI's `routes` command and the service's `GET /v1/routes` both answer through `choose_routes`.
+The CLI's `routes` command, the dashboard's route checker, the Python API's `Compliance.routes` and the
+service's `GET /v1/routes` all answer through `choose_routes`; each cell is decided once.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ class RouteChoice:
 
 def choose_routes(decider: Decider, feature: str, categories: list[str], on: date) -> RouteChoice:
     options = route_options(decider, feature, categories, on)
-    prices = route_costs(decider, feature, categories, on)
+    prices = route_costs(decider, feature, categories, on, {o.route: o.allowed for o in options})
     allowed_prices = [prices[o.route] for o in options if o.allowed and o.route in prices]
     cheapest = min(allowed_prices, key=lambda p: p.monthly_cost).route if allowed_prices else None
     return RouteChoice(feature, tuple(categories), on, tuple(options), prices, cheapest)

@@ -6,6 +6,7 @@ Allowed or not is asked of the policy engine's one decision function, never re-d
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -30,8 +31,11 @@ class Option:
 
 
 def options_for(decider: Decider, feature: d.Feature, categories: list[str], tier: str, model: str,
-                on: date, monthly_requests: float) -> list[Option]:
-    """Every priceable (route, model) serving the same tier (or the same model when it has no tier)."""
+                on: date, monthly_requests: float, allowed: Mapping[str, bool] | None = None) -> list[Option]:
+    """Every priceable (route, model) serving the same tier (or the same model when it has no tier).
+
+    `allowed`: route -> whether every category may go there, when the caller has decided it already
+    (choose_routes), so no cell is decided twice."""
     dataset = decider.dataset
     usage = feature.usage
     assert usage is not None
@@ -41,14 +45,15 @@ def options_for(decider: Decider, feature: d.Feature, categories: list[str], tie
                                                   else m == model)]
         if not candidates:
             continue
-        allowed = all(decider.decide(feature.id, key, route.id, on).allowed for key in categories)
+        ok = allowed[route.id] if allowed is not None else all(
+            decider.decide(feature.id, key, route.id, on).allowed for key in categories)
         for candidate in candidates:
             try:
                 price = price_for(route, candidate, on, dataset.costs.price_overrides)
             except PriceNotFound:
                 continue
             per_request = price.per_request(usage.input_tokens, usage.output_tokens, usage.cached_input_share or 0.0)
-            options.append(Option(route.id, candidate, per_request * monthly_requests, allowed))
+            options.append(Option(route.id, candidate, per_request * monthly_requests, ok))
     return options
 
 
@@ -221,7 +226,8 @@ def unpriced_reason(decider: Decider, feature_id: str, route_id: str, on: date) 
     return (f"no price for {', '.join(candidates)} at {route.price_provider} in genai-prices and no price override")
 
 
-def route_costs(decider: Decider, feature_id: str, categories: list[str], on: date) -> dict[str, Option]:
+def route_costs(decider: Decider, feature_id: str, categories: list[str], on: date,
+                allowed: Mapping[str, bool] | None = None) -> dict[str, Option]:
     """For each route, the cheapest way to serve the feature's usage at the tier of its main model.
 
     The main model is the one of the feature's first declared flow; without flows or usage there
@@ -239,7 +245,7 @@ def route_costs(decider: Decider, feature_id: str, categories: list[str], on: da
     monthly_requests = feature.usage.requests_per_user_month * active_users(segment)
     best: dict[str, Option] = {}
     for option in options_for(decider, feature, categories, tier_of(model, dataset.costs.projection), model, on,
-                              monthly_requests):
+                              monthly_requests, allowed):
         if option.route not in best or option.monthly_cost < best[option.route].monthly_cost:
             best[option.route] = option
     return best

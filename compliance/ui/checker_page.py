@@ -7,7 +7,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from compliance.costs.compliance_cost import route_costs, unpriced_reason
+from compliance.costs.compliance_cost import unpriced_reason
 from compliance.policy.decide import Decision
 from compliance.policy.matrix import csv_text
 from compliance.policy.plain import plain_reason, plain_reasons
@@ -38,10 +38,9 @@ if not categories:
     st.info("Pick at least one data category.")
     st.stop()
 
-options = compliance.routes(feature=feature_id, categories=categories, as_of=on)
-prices = route_costs(compliance.decider, feature_id, categories, on)
-allowed_priced = [prices[o.route] for o in options if o.allowed and o.route in prices]
-cheapest = min(allowed_priced, key=lambda p: p.monthly_cost) if allowed_priced else None
+choice = compliance.route_choice(feature=feature_id, categories=categories, as_of=on)
+options, prices = list(choice.options), choice.prices
+cheapest = prices[choice.cheapest] if choice.cheapest else None
 exceptions = {e.id: e for e in compliance.policies.exceptions}
 
 
