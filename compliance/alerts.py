@@ -7,10 +7,11 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from compliance.config import FRESHNESS_DAYS
 from compliance.dates import in_evaluation_range, shift
 from compliance.policy.flows import FlowResult, evaluate_flows
 from compliance.store import documents as d
-from compliance.store.derived import FRESHNESS_DAYS, route_stale
+from compliance.store.derived import route_stale
 
 if TYPE_CHECKING:
     from compliance.policy.decide import Decider

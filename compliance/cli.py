@@ -514,9 +514,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     stdout, stderr = sys.stdout, sys.stderr
-    sys.stderr = SafeStream(stderr)  # type: ignore[assignment]  # messages quote names: never raw controls
+    sys.stderr = SafeStream(stderr)  # messages quote names: never raw controls
     if stdout.isatty():
-        sys.stdout = SafeStream(stdout)  # type: ignore[assignment]
+        sys.stdout = SafeStream(stdout)
     try:
         return _run(argv)
     finally:

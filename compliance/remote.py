@@ -70,7 +70,7 @@ class RemoteCompliance(Compliance):
         if conn is None:
             kind = http.client.HTTPSConnection if self._scheme == "https" else http.client.HTTPConnection
             conn = self._local.conn = kind(self._host, self._port, timeout=self.timeout)
-        return conn  # type: ignore[no-any-return]
+        return conn
 
     def _call(self, method: str, path: str, body: Any = None) -> Any:
         headers = {"Accept": "application/json"}

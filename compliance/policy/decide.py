@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal, NamedTuple
 
+from compliance.config import FRESHNESS_DAYS
 from compliance.dates import check_evaluation_day
 from compliance.policy.evaluate import (
     TRUE,
@@ -32,7 +33,6 @@ from compliance.policy.facts import SUBJECT_OF, category_facts, feature_facts, r
 from compliance.policy.policyset import Leaf, PolicyException, PolicySet, Rule, show
 from compliance.problems import NotFound, closest
 from compliance.store import documents as d
-from compliance.store.derived import FRESHNESS_DAYS
 
 _PLACEHOLDER = re.compile(r"\{([a-z_.]+)\}")
 Outcome = Literal["allow", "deny"]

@@ -89,7 +89,7 @@ _STRENGTH = {"unverified": 0, "secondary": 1, "verified": 2}
 def _evidence(fact: str, subject: str, value: Any, source: d.Source | None) -> Evidence:
     if source is None:
         return Evidence(fact, subject, value, "unsourced", None, None)
-    status: EvidenceStatus = source.status.value  # type: ignore[assignment]
+    status: EvidenceStatus = source.status.value
     return Evidence(fact, subject, value, status, source.url, source.as_of)
 
 

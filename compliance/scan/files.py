@@ -36,7 +36,7 @@ def _is_virtualenv(path: Path) -> bool:
     return (path / "pyvenv.cfg").is_file()
 
 
-def _gitignore(directory: Path) -> pathspec.PathSpec | None:
+def _gitignore(directory: Path) -> pathspec.PathSpec[Any] | None:
     path = directory / ".gitignore"
     if not path.is_file():
         return None
@@ -55,7 +55,7 @@ def source_files(paths: Iterable[Path]) -> Iterator[Path]:
         yield from _walk(root, [])
 
 
-def _walk(directory: Path, ignores: list[tuple[Path, pathspec.PathSpec]]) -> Iterator[Path]:
+def _walk(directory: Path, ignores: list[tuple[Path, pathspec.PathSpec[Any]]]) -> Iterator[Path]:
     spec = _gitignore(directory)
     if spec is not None:
         ignores = [*ignores, (directory, spec)]
@@ -76,7 +76,7 @@ def _walk(directory: Path, ignores: list[tuple[Path, pathspec.PathSpec]]) -> Ite
             yield path
 
 
-def _ignored(path: Path, is_dir: bool, ignores: list[tuple[Path, pathspec.PathSpec]]) -> bool:
+def _ignored(path: Path, is_dir: bool, ignores: list[tuple[Path, pathspec.PathSpec[Any]]]) -> bool:
     for base, spec in ignores:
         relative = path.relative_to(base).as_posix() + ("/" if is_dir else "")
         if spec.match_file(relative):

@@ -97,7 +97,7 @@ class CodeOwners:
     """The features' `code:` glob patterns; the pattern with the most literal characters wins."""
 
     def __init__(self, features: Sequence[d.Feature]):
-        self.patterns: list[tuple[int, str, str, pathspec.PathSpec]] = []
+        self.patterns: list[tuple[int, str, str, pathspec.PathSpec[Any]]] = []
         for feature in features:
             for pattern in feature.code:
                 literal = sum(1 for ch in pattern if ch not in "*?[]!")

@@ -52,7 +52,7 @@ def cmd_decisions(args: argparse.Namespace) -> int:
         "since": parse_day(args.since) if args.since else None, "until": parse_day(args.until) if args.until else None,
         "limit": args.limit}
     with store.session() as session:
-        records = [as_record(row) for row in query(session, **filters)]  # type: ignore[arg-type]
+        records = [as_record(row) for row in query(session, **filters)]
     if args.format == "json":
         print(json.dumps({"decisions": records}, indent=2, ensure_ascii=False))
     else:

@@ -41,7 +41,8 @@ def agreement_state(agreement: Any | None, on: date) -> str | None:
 def days_to_expiry(agreement: Any | None, on: date) -> int | None:
     if agreement is None or agreement.expires_on is None:
         return None
-    return (agreement.expires_on - on).days
+    days: int = (agreement.expires_on - on).days
+    return days
 
 
 def active_certifications(certifications: list[Any], on: date) -> list[str]:

@@ -163,7 +163,7 @@ def record_versions(session: Session, entity: str) -> dict[str, int]:
     """The current version of every record of a kind, to base edits on."""
     kind = _kind(entity)
     key = getattr(kind.table, kind.key)
-    return dict(session.exec(select(key, kind.table.version)).all())  # type: ignore[attr-defined, arg-type]
+    return dict(session.exec(select(key, kind.table.version)).all())  # type: ignore[attr-defined]
 
 
 LEGAL_FEATURE_FIELDS = ("purposes", "data_subjects", "legal_basis", "customer_data", "ai_act")

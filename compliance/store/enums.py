@@ -7,7 +7,7 @@ import enum
 
 class _Values(str, enum.Enum):
     def __str__(self) -> str:
-        return self.value
+        return str(self.value)
 
     @classmethod
     def values(cls) -> list[str]:

@@ -97,7 +97,8 @@ class LoadReport:
 
 
 def _dump(doc: Any) -> dict[str, Any]:
-    return doc.model_dump(mode="json")
+    dumped: dict[str, Any] = doc.model_dump(mode="json")
+    return dumped
 
 
 def delete_children(session: Session, kind: Kind, key: str) -> None:
@@ -164,7 +165,7 @@ def replace_dataset(session: Session, new: d.DataSet, *, actor: Actor, reason: s
             if previous is not None and _dump(previous) == _dump(doc):
                 row = session.get(kind.table, key)
                 if row is not None and getattr(row, "position", None) != positions[key]:
-                    row.position = positions[key]  # type: ignore[attr-defined]
+                    row.position = positions[key]
                 continue
             values = {**kind.values(doc), "position": positions[key]}
             if previous is None:

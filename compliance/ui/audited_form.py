@@ -11,7 +11,7 @@ from typing import Any
 import streamlit as st
 
 from compliance.problems import ComplianceError, Conflict
-from compliance.store.tables import REASON_LEN
+from compliance.store.limits import REASON_LEN
 from compliance.ui import edit_form, state
 
 REASON_MAX = REASON_LEN  # the audit log's limit: one rule for every edit form (edit_form.reason_problems)

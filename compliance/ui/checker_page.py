@@ -101,7 +101,7 @@ picked = st.dataframe(
                    "why no cost": st.column_config.TextColumn("why no cost", width="medium")})
 st.download_button("Download the route table (CSV)", data=table.to_csv(index=False),
                    file_name=f"routes-{feature_id}-{on}.csv", mime="text/csv", key="checker-routes-csv")
-selected = picked.selection.rows if picked is not None else []  # type: ignore[union-attr]
+selected = picked.selection.rows if picked is not None else []
 chosen = [options[selected[0]]] if selected else []
 with st.expander("Whole reasons, route by route", expanded=bool(chosen)):
     st.caption("Select a row above to see only that route.")

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from compliance.problems import InvalidInput, Problem
 from compliance.store.audit import field_changes
-from compliance.store.tables import REASON_LEN
+from compliance.store.limits import REASON_LEN
 from compliance.ui.views import change_lines
 
 # Streamlit's date input refuses (silently, in a form) typed dates outside value +/- 10 years.
