@@ -38,7 +38,7 @@ def test_the_list_is_exactly_the_processors_on_customer_data_flows(data_dir: Pat
     aws = listed[0]
     assert aws.features == ["mortgage-doc-extraction", "support-reply-draft", "clinic-notes-summary"]
     assert aws.purposes == ["essential.service", "essential.service.operations.support"]
-    assert aws.locations == ["eu (eu-central-1)"] and aws.transfer_mechanism == "scc"  # datasrc: no DPF confirmed for AWS
+    assert aws.locations == ["eu (eu-central-1)"] and aws.transfer_mechanism == "scc"  # no DPF confirmed
     assert aws.announced_on == date(2025, 3, 1)
 
 

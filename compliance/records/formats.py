@@ -60,7 +60,7 @@ def to_xlsx(tables: list[RecordTable], stamp: Stamp) -> bytes:
     from openpyxl.styles import Font
 
     book = Workbook()
-    book.remove(book.active)  # type: ignore[arg-type]
+    book.remove(book.active)
     for table in tables:
         sheet = book.create_sheet(table.name[:31])
         sheet.append(table.columns)
