@@ -74,7 +74,7 @@ def test_every_readme_command_runs(project_copy: Path, capsys: pytest.CaptureFix
         assert "Traceback" not in out + err, argv
     failed = [o for o in outcomes if o[1] not in (0, 1)]
     assert not failed, failed
-    assert (project_copy / "matrix.csv").read_text(encoding="utf-8").startswith("feature,")
+    assert (project_copy / "matrix.csv").read_text(encoding="utf-8").startswith("as_of,feature,category,route,")
     assert (project_copy / "backup" / "providers.yaml").is_file()
 
 
