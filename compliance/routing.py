@@ -13,6 +13,7 @@ and otherwise every route (the reasons say so).
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
@@ -21,6 +22,9 @@ from typing import Protocol
 CROSS_REGION_PREFIXES = {"global.": "global", "eu.": "eu", "us.": "us", "apac.": "apac", "jp.": "jp",
                          "au.": "au", "us-gov.": "us", "ca.": "ca"}
 FIELDS = ("processor", "service", "region", "model")
+# A provider's dated snapshot of a model id: `gpt-5-mini-2025-08-07`, `claude-sonnet-4-5-20250929`,
+# Vertex's `claude-sonnet-4-5@20250929`.
+SNAPSHOT = re.compile(r"(?:-\d{4}-\d{2}-\d{2}|-\d{8}|@\d{8}|@\d{4}-\d{2}-\d{2})$")
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,16 @@ def host_matches(host: str, patterns: Sequence[str]) -> bool:
     return any(fnmatch.fnmatchcase(host, norm(p)) or fnmatch.fnmatchcase(bare, norm(p)) for p in patterns)
 
 
+def served_model(model: str, models: Sequence[str]) -> str | None:
+    """The id in `models` that `model` is, or is a dated snapshot of (`gpt-5-mini-2025-08-07` -> `gpt-5-mini`)."""
+    wanted = norm(model)
+    listed = {norm(m): m for m in models}
+    if wanted in listed:
+        return listed[wanted]
+    base = SNAPSHOT.sub("", wanted)
+    return listed.get(base) if base != wanted else None
+
+
 def model_geography(model: str | None) -> str | None:
     """`eu.anthropic.claude...` -> `eu`; None for a model id without a cross-Region prefix."""
     lowered = norm(model)
@@ -162,7 +176,7 @@ def _misfit(route: RouteLike, facts: CallFacts, hints: Hints) -> tuple[str | Non
         values[name] = value
         actual = {"processor": route.processor, "service": route.service, "region": route.region}.get(name)
         if name == "model":
-            if value is not None and route.models and norm(value) not in {norm(m) for m in route.models}:
+            if value is not None and route.models and served_model(value, route.models) is None:
                 return f"model {value!r} is not served on it", hinted
             if value is None and options and route.models and not {norm(o) for o in options} & {
                     norm(m) for m in route.models}:

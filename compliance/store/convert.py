@@ -178,6 +178,7 @@ def read_dataset(session: Session, only: tuple[str, str] | None = None) -> d.Dat
                 human_review=f.human_review, tags=list(f.tags), flows=flows[f.id], usage=usage, code=list(f.code or []),
                 purposes=list(f.purposes or []), data_subjects=list(f.data_subjects or []), legal_basis=f.legal_basis,
                 customer_data=f.customer_data, ai_act=d.AiAct.model_validate(f.ai_act) if f.ai_act else None,
+                services=list(f.services or []),
             ))
 
     segments = []

@@ -230,6 +230,7 @@ class Feature(_Doc):
     legal_basis: LegalBasisValue | None = None  # GDPR Art. 6(1)
     customer_data: bool | None = None  # our customers' data under our DPA with them; unset = segment is b2b
     ai_act: AiAct | None = None
+    services: list[ShortText] = []  # telemetry `service.name`s whose LLM calls belong to this feature (observe.md)
 
     @property
     def processes_customer_data(self) -> bool:

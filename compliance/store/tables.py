@@ -256,6 +256,7 @@ class FeatureRow(Versioned, table=True):
         default=None, sa_type=sa.Boolean(create_constraint=True, name="customer_data_bool"), nullable=True
     )
     ai_act: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+    services: list[str] = Field(default_factory=list, sa_type=sa.JSON)  # telemetry service.name values (observe)
 
 
 class FlowRow(SQLModel, table=True):
@@ -409,6 +410,51 @@ class ScanFindingRow(SQLModel, table=True):
     route: str | None = Field(default=None, max_length=ID_LEN)
     feature: str | None = Field(default=None, max_length=ID_LEN)
     detail: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)  # the whole finding as JSON
+
+
+class ObservedImportRow(SQLModel, table=True):
+    """One `observe import`: when, by whom, which files, and what it read (observe.md)."""
+
+    __tablename__ = "observed_import"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    actor: str = Field(max_length=ACTOR_LEN)
+    files: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    counts: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    seen: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)  # unattributed/unresolved values, counted
+
+
+class ObservedRecordRow(SQLModel, table=True):
+    """A record id already counted (a digest of span or request id): what makes re-imports change nothing."""
+
+    __tablename__ = "observed_record"
+
+    key: str = Field(primary_key=True, max_length=32)
+    import_id: int = Field(sa_column_args=[ref("observed_import.id", "CASCADE")], index=True)
+
+
+class ObservedUsageRow(SQLModel, table=True):
+    """Observed LLM usage, one day x feature x route x model (raw spans are never kept).
+
+    `feature` None: unattributed; `route` None: unresolved; `seen` then names the values seen.
+    """
+
+    __tablename__ = "observed_usage"
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: date = Field(index=True)
+    feature: str | None = Field(default=None, max_length=ID_LEN)
+    route: str | None = Field(default=None, max_length=ID_LEN)
+    model: str = Field(default="", max_length=NAME_LEN)
+    source: str = Field(max_length=20)  # otlp | litellm
+    seen: str = Field(default="", max_length=TEXT_LEN)
+    requests: int = 0
+    input_tokens: int = Field(default=0, sa_type=sa.BigInteger)  # cached input included
+    output_tokens: int = Field(default=0, sa_type=sa.BigInteger)
+    cached_input_tokens: int = Field(default=0, sa_type=sa.BigInteger)
+    reported_cost: float | None = None  # what the records said they cost, where they said it
+    reported_requests: int = 0
 
 
 EDITABLE_TABLES = (
