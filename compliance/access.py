@@ -38,6 +38,7 @@ WRITERS: dict[str, frozenset[Role]] = {
     "price_override": frozenset({Role.finance}),
     "scan": frozenset({Role.engineer}),  # recorded code scans (compliance.scan.record)
     "usage": frozenset({Role.finance, Role.engineer}),  # a feature's usage figures (requests, tokens)
+    "observation": frozenset({Role.engineer}),  # imported telemetry (compliance.observe)
 }
 
 

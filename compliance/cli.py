@@ -509,6 +509,9 @@ def build_parser() -> argparse.ArgumentParser:
     from compliance.records.commands import register as add_records_commands
 
     add_records_commands(add)
+    from compliance.observe.command import register as add_observe_commands
+
+    add_observe_commands(add, _Parser)
     return parser
 
 

@@ -1,0 +1,224 @@
+"""`observe report`: the stored aggregates held against the declared flows, the policy and the cost model.
+
+Three answers (observe.md): undeclared use with the policy's decision (undeclared and denied first),
+declared flows never seen, and observed against modelled cost per feature and month.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from compliance.costs.prices import PER, Price, PriceNotFound, price_for
+from compliance.costs.tables import feature_costs
+from compliance.costs.usage import active_users, segments_by_feature
+from compliance.observe.importing import COUNTS
+from compliance.policy.decide import Decider
+from compliance.store import documents as d
+from compliance.store.tables import ObservedImportRow, ObservedUsageRow
+
+
+@dataclass
+class Pair:
+    """One (feature, route) seen in the window, with its usage and, when undeclared, the policy's decision."""
+
+    feature: str
+    route: str
+    declared: bool
+    requests: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_input_tokens: int = 0
+    first_seen: date | None = None
+    last_seen: date | None = None
+    decision: str | None = None
+    rules: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"feature": self.feature, "route": self.route, "declared": self.declared, "requests": self.requests,
+                "input_tokens": self.input_tokens, "output_tokens": self.output_tokens,
+                "cached_input_tokens": self.cached_input_tokens,
+                "first_seen": self.first_seen.isoformat() if self.first_seen else None,
+                "last_seen": self.last_seen.isoformat() if self.last_seen else None,
+                "decision": self.decision, "rules": self.rules if self.decision else None,
+                **({"reasons": self.reasons} if self.decision else {})}
+
+
+@dataclass
+class MonthCost:
+    feature: str
+    month: str
+    requests: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    observed_cost: float = 0.0
+    reported_cost: float | None = None
+    unpriced_requests: int = 0
+    modelled_requests: float | None = None
+    modelled_cost: float | None = None
+
+    @property
+    def variance_pct(self) -> float | None:
+        if not self.modelled_cost:
+            return None
+        return round((self.observed_cost - self.modelled_cost) / self.modelled_cost * 100, 1)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"feature": self.feature, "month": self.month, "requests": self.requests,
+                "input_tokens": self.input_tokens, "output_tokens": self.output_tokens,
+                "observed_cost": round(self.observed_cost, 6),
+                "reported_cost": None if self.reported_cost is None else round(self.reported_cost, 6),
+                "unpriced_requests": self.unpriced_requests,
+                "modelled_requests": self.modelled_requests,
+                "modelled_cost": None if self.modelled_cost is None else round(self.modelled_cost, 6),
+                "variance_pct": self.variance_pct}
+
+
+@dataclass
+class ObserveReport:
+    as_of: date
+    since: date | None
+    until: date | None
+    pairs: list[Pair]
+    never_seen: list[tuple[str, str]]
+    costs: list[MonthCost]
+    counts: dict[str, int]
+    values_seen: dict[str, int]
+
+    @property
+    def undeclared(self) -> list[Pair]:
+        return [p for p in self.pairs if not p.declared]
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.undeclared)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"as_of": self.as_of.isoformat(), "since": self.since.isoformat() if self.since else None,
+                "until": self.until.isoformat() if self.until else None,
+                "pairs": [p.as_dict() for p in self.pairs],
+                "never_seen": [{"feature": f, "route": r} for f, r in self.never_seen],
+                "costs": [c.as_dict() for c in self.costs], "counts": self.counts, "values_seen": self.values_seen}
+
+
+def read_usage(session: Session, since: date | None, until: date | None) -> list[ObservedUsageRow]:
+    query = select(ObservedUsageRow)
+    if since:
+        query = query.where(col(ObservedUsageRow.day) >= since)
+    if until:
+        query = query.where(col(ObservedUsageRow.day) <= until)
+    return list(session.exec(query.order_by(col(ObservedUsageRow.day))))
+
+
+def read_counts(session: Session) -> tuple[dict[str, int], dict[str, int]]:
+    """Counts summed over every import, and the unattributed / unresolved values seen (most first)."""
+    counts: Counter[str] = Counter()
+    seen: Counter[str] = Counter()
+    for run in session.exec(select(ObservedImportRow)):
+        counts.update({k: int(v) for k, v in (run.counts or {}).items()})
+        seen.update({k: int(v) for k, v in (run.seen or {}).items()})
+    return {k: counts[k] for k in COUNTS}, dict(seen.most_common(50))
+
+
+def union_decision(decider: Decider, feature: d.Feature, route: str, on: date) -> tuple[str | None, list[str],
+                                                                                         list[str]]:
+    """The policy's answer for every category the feature declares (over all its flows) on `route`."""
+    categories = list(dict.fromkeys(c for flow in feature.flows for c in flow.categories))
+    if not categories:
+        return None, [], ["the feature declares no categories, so there is nothing to decide"]
+    decisions = [decider.decide(feature.id, c, route, on) for c in categories]
+    denied = [x for x in decisions if not x.allowed]
+    if not denied:
+        return "allow", list(dict.fromkeys(r for x in decisions for r in x.rules)), []
+    rules = list(dict.fromkeys(r for x in denied for r in x.rules))
+    reasons = [f"{x.category}: {x.reasons[0] if x.rules else x.reasons[-1]}" for x in denied]
+    return "deny", rules, reasons
+
+
+def build_report(rows: Sequence[ObservedUsageRow], dataset: d.DataSet, decider: Decider, *, as_of: date,
+                 since: date | None = None, until: date | None = None, counts: dict[str, int] | None = None,
+                 values_seen: dict[str, int] | None = None) -> ObserveReport:
+    features = {f.id: f for f in dataset.features}
+    routes = {r.id: r for r in dataset.routes}
+    declared = {(f.id, flow.route) for f in dataset.features for flow in f.flows}
+    pairs: dict[tuple[str, str], Pair] = {}
+    costs: dict[tuple[str, str], MonthCost] = {}
+    overrides = dataset.costs.price_overrides
+
+    @lru_cache(maxsize=16_384)
+    def price(route: str, model: str, day: date) -> Price | None:
+        try:
+            return price_for(routes[route], model, day, overrides)
+        except PriceNotFound:
+            return None
+
+    for row in rows:
+        if row.feature is None or row.feature not in features:
+            continue
+        month = row.day.strftime("%Y-%m")
+        cost = costs.setdefault((row.feature, month), MonthCost(row.feature, month))
+        cost.requests += row.requests
+        cost.input_tokens += row.input_tokens
+        cost.output_tokens += row.output_tokens
+        if row.reported_cost is not None:
+            cost.reported_cost = (cost.reported_cost or 0.0) + row.reported_cost
+        found = price(row.route, row.model, row.day) if row.route in routes and row.model else None
+        if found is None:
+            cost.unpriced_requests += row.requests
+        else:
+            fresh = max(row.input_tokens - row.cached_input_tokens, 0)
+            cost.observed_cost += (fresh * found.input + row.cached_input_tokens * found.cached_input
+                                   + row.output_tokens * found.output) / PER
+        if row.route is None or row.route not in routes:
+            continue
+        pair = pairs.setdefault((row.feature, row.route), Pair(row.feature, row.route,
+                                                               (row.feature, row.route) in declared))
+        pair.requests += row.requests
+        pair.input_tokens += row.input_tokens
+        pair.output_tokens += row.output_tokens
+        pair.cached_input_tokens += row.cached_input_tokens
+        pair.first_seen = min(pair.first_seen or row.day, row.day)
+        pair.last_seen = max(pair.last_seen or row.day, row.day)
+    for pair in pairs.values():
+        if not pair.declared and pair.last_seen is not None:
+            pair.decision, pair.rules, pair.reasons = union_decision(decider, features[pair.feature], pair.route,
+                                                                     pair.last_seen)
+    _model_costs(dataset, costs)
+    order = {"deny": 0, "allow": 1, None: 2}
+    ranked = sorted(pairs.values(), key=lambda p: (p.declared, order.get(p.decision, 2), p.feature, p.route))
+    never = sorted(pair for pair in declared if pair not in pairs)
+    return ObserveReport(as_of, since, until, ranked, never, sorted(costs.values(), key=lambda c: (c.feature, c.month)),
+                         counts or dict.fromkeys(COUNTS, 0), values_seen or {})
+
+
+def _model_costs(dataset: d.DataSet, costs: dict[tuple[str, str], MonthCost]) -> None:
+    """The cost model's monthly estimate per feature, priced on the first day of each month observed."""
+    segments = segments_by_feature(dataset)
+    usage = {f.id: f.usage for f in dataset.features}
+    for month in sorted({c.month for c in costs.values()}):
+        table = feature_costs(dataset, date.fromisoformat(f"{month}-01"), strict=False)
+        modelled = {row.feature: row.monthly_cost for row in table.itertuples()}
+        for (feature, m), cost in costs.items():
+            if m != month:
+                continue
+            value = modelled.get(feature)
+            cost.modelled_cost = None if value is None or value != value else float(value)
+            segment, use = segments.get(feature), usage.get(feature)
+            if segment is not None and use is not None:
+                cost.modelled_requests = round(use.requests_per_user_month * active_users(segment), 1)
+
+
+def group_values_seen(values: dict[str, int]) -> dict[str, list[tuple[str, int]]]:
+    """Values seen, split into unattributed (no feature) and unresolved (no route)."""
+    out: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for text, count in values.items():
+        kind = "unattributed" if text.startswith("feature=") else "unresolved"
+        out[kind].append((text, count))
+    return out

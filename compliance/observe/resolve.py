@@ -1,0 +1,111 @@
+"""Which feature and which route an observed call belongs to (observe.md, "Resolution").
+
+The route comes from the shared resolver (`compliance.routing`), the one `scan` uses: a record
+becomes a `CallFacts` (processor and service from the host, else from the provider name; the
+region the host or `cloud.region` carries, unless a Bedrock inference profile decides it; the
+model) and the routes' `scan:` hints place hosts that name a resource, not a region.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from compliance.observe.records import Call
+from compliance.routing import CallFacts, Known, Resolution, model_geography, resolve, served_model
+from compliance.scan.rules import load_rules
+from compliance.store import documents as d
+
+# gen_ai.provider.name / gen_ai.system values (and LiteLLM's custom_llm_provider) -> (processor, service),
+# used when the host does not say (no server.address, or a host the endpoint table does not know).
+PROVIDERS: dict[str, tuple[str | None, str | None]] = {
+    "openai": ("openai", "OpenAI API"),
+    "azure.ai.openai": ("microsoft", "Azure OpenAI"),
+    "azure": ("microsoft", "Azure OpenAI"),
+    "azure.ai.inference": (None, "Microsoft Foundry"),
+    "azure_ai": (None, "Microsoft Foundry"),
+    "aws.bedrock": ("aws", "AWS Bedrock"),
+    "bedrock": ("aws", "AWS Bedrock"),
+    "anthropic": ("anthropic", "Anthropic API"),
+    "gemini": ("google-gemini-api", "Gemini Developer API"),
+    "gcp.gemini": ("google-gemini-api", "Gemini Developer API"),
+    "gcp.gen_ai": (None, None),  # the google-genai SDK for either API: the host decides
+    "vertex_ai": ("google", "Google Vertex AI"),
+    "gcp.vertex_ai": ("google", "Google Vertex AI"),
+    "mistral_ai": ("mistral", "Mistral La Plateforme"),
+    "mistral": ("mistral", "Mistral La Plateforme"),
+    "cohere": ("cohere", "Cohere API"),
+    "meta_llama": ("meta", "Meta Llama API"),
+}
+
+
+@dataclass(frozen=True)
+class Placed:
+    """An observed call's feature and route (None when not found), with the values seen when not found."""
+
+    feature: str | None
+    route: str | None
+    model: str
+    seen: str
+    why: str
+
+
+def facts_of(call: Call) -> CallFacts:
+    """What the record says about where the call went, as the resolver's facts."""
+    host = call.host.lower() if call.host else None
+    processor = service = region = None
+    hit = load_rules().endpoint(host) if host else None
+    if hit is not None and not hit[0].self_hosted:
+        processor, service, region = (hit[1].get(k) for k in ("processor", "service", "region"))
+    elif host is None:
+        processor, service = PROVIDERS.get((call.provider or "").lower(), (None, None))
+    # else a self-hosted or unknown host: only a route's `scan: hosts` hint places it (as in scan)
+    region = region or call.region
+    model = call.model.rsplit("/", 1)[-1] if call.model else None  # `google/gemini-2.5-flash`, an ARN's profile
+    if model_geography(model):
+        region = None  # a Bedrock inference profile decides the region over the host's
+    return CallFacts(processor=Known(processor) if processor else None, service=Known(service) if service else None,
+                     region=Known(region) if region else None, model=Known(model) if model else None,
+                     host=Known(host) if host else None)
+
+
+class Placer:
+    """The store's features and routes, ready to place observed calls (each distinct set of facts resolved once)."""
+
+    def __init__(self, dataset: d.DataSet):
+        self.routes = {r.id: r for r in dataset.routes}
+        self.features = {f.id for f in dataset.features}
+        self.by_service = {s.lower(): f.id for f in dataset.features for s in f.services}
+        self._dataset = dataset
+        self._resolve = lru_cache(maxsize=65_536)(self._resolution)
+
+    def _resolution(self, facts: CallFacts) -> Resolution:
+        return resolve(facts, self._dataset.routes, describe=False)
+
+    def feature(self, call: Call) -> str | None:
+        if call.feature and call.feature in self.features:
+            return call.feature
+        if call.service_name:
+            return self.by_service.get(call.service_name.lower())
+        return None
+
+    def place(self, call: Call) -> Placed:
+        feature = self.feature(call)
+        resolution = self._resolve(facts_of(call))
+        route = resolution.route
+        model = call.model.rsplit("/", 1)[-1] if call.model else ""
+        if route is not None:
+            model = served_model(model, self.routes[route].models) or model if model else ""
+        seen: list[str] = []
+        if feature is None:
+            seen.append(f"feature={call.feature}" if call.feature else "feature=(none)")
+            if call.service_name:
+                seen.append(f"service.name={call.service_name}")
+        if route is None:
+            seen += [f"provider={call.provider or '(none)'}", f"host={call.host or '(none)'}"]
+            if call.region:
+                seen.append(f"region={call.region}")
+            seen.append(f"model={call.model or '(none)'}")
+            if resolution.candidates:
+                seen.append(f"candidates={'|'.join(resolution.candidates)}")
+        return Placed(feature, route, model, " ".join(seen), resolution.reasons[-1] if resolution.reasons else "")
