@@ -1,0 +1,328 @@
+"""`observe import` and `observe report` (observe.md) on spans made by the real SDKs and instrumentations.
+
+The fixtures in tests/fixtures/observe/ come from examples/telemetry/generate.py (fixture_plan and
+spend_fixture name each record); these tests read them on SQLite and, when enabled, PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+from compliance.access import Actor, PermissionDenied, Role
+from compliance.api import Compliance
+from compliance.cli import main
+from compliance.config import PROJECT_ROOT
+from compliance.costs.prices import price_for
+from compliance.costs.tables import feature_costs
+from compliance.observe.importing import import_files
+from compliance.observe.records import Call, Malformed, Skipped, read_litellm, read_otlp
+from compliance.observe.report import build_report, read_usage
+from compliance.observe.resolve import Placer
+from compliance.problems import InvalidInput
+from compliance.routing import served_model
+from compliance.store import Store
+from compliance.store.audit import list_events
+from compliance.store.tables import ObservedUsageRow
+from tests.scan_helpers import example_dataset
+
+FIXTURES = PROJECT_ROOT / "tests" / "fixtures" / "observe"
+SPANS, SPEND = FIXTURES / "spans.otlp.jsonl", FIXTURES / "spendlogs.csv"
+ADMIN = Actor("observer@northwind.example", Role.admin)
+
+
+def calls(path: Path = SPANS) -> list[Call]:
+    items = read_otlp(path) if path.name.endswith(".jsonl") else read_litellm(path)
+    return [item for item in items if isinstance(item, Call)]
+
+
+def usage(store: Store) -> list[tuple[Any, ...]]:
+    with store.snapshot() as session:
+        return sorted((r.day, r.feature or "", r.route or "", r.model, r.source, r.seen, r.requests, r.input_tokens,
+                       r.output_tokens, r.cached_input_tokens, r.reported_cost)
+                      for r in session.exec(select(ObservedUsageRow)))
+
+
+def pairs_of(store: Store) -> dict[tuple[str | None, str | None], int]:
+    out: dict[tuple[str | None, str | None], int] = {}
+    with store.snapshot() as session:
+        for row in session.exec(select(ObservedUsageRow)):
+            out[(row.feature, row.route)] = out.get((row.feature, row.route), 0) + row.requests
+    return out
+
+
+def report(store: Store, **window: date) -> Any:
+    c = Compliance(store.read(), Compliance.open(settings=store.settings, refresh=False).policies)
+    with store.snapshot() as session:
+        rows = read_usage(session, window.get("since"), window.get("until"))
+    return build_report(rows, c.dataset, c.decider, as_of=date(2026, 12, 1), **window)
+
+
+def cli(store: Store, *args: str) -> int:
+    url = store.engine.url.render_as_string(hide_password=False)
+    return main(["--db", url, "--data", str(store.settings.data_dir), *args])
+
+
+# --- reading -----------------------------------------------------------------------------------------
+
+
+def test_both_provider_attributes_are_read() -> None:
+    by_scope = {c.scope.split(".")[-1]: c.provider for c in calls()}
+    assert by_scope["handler"] == "openai"  # openai-v2 writes gen_ai.provider.name
+    assert by_scope["bedrock-runtime"] == "aws.bedrock"  # botocore still writes gen_ai.system
+
+
+def test_spans_that_are_not_llm_calls_are_ignored() -> None:
+    items = list(read_otlp(SPANS))
+    skipped = [i for i in items if isinstance(i, Skipped)]
+    assert skipped and all(i.line > 0 for i in skipped)
+    assert not any(c.model is None for c in calls())  # only GenAI spans became calls
+
+
+def test_a_cut_off_line_is_malformed_and_named_by_file_and_line() -> None:
+    bad = [i for i in read_otlp(SPANS) if isinstance(i, Malformed)]
+    last = len(SPANS.read_text().splitlines())
+    assert [(b.file, b.line) for b in bad] == [(str(SPANS), last)]
+    assert "not an OTLP JSON export request" in bad[0].why
+
+
+def test_cached_input_reported_beside_input_tokens_is_added_once() -> None:
+    bedrock = next(c for c in calls() if c.feature == "mortgage-doc-extraction")
+    assert (bedrock.input_tokens, bedrock.cached_input_tokens, bedrock.cached_beside) == (2500, 500, True)
+
+
+def test_response_model_wins_and_bedrock_falls_back_to_the_request_model() -> None:
+    openai = next(c for c in calls() if c.feature == "dating-profile-match")
+    assert openai.model == "gpt-5-mini-2025-08-07"
+    bedrock = next(c for c in calls() if c.feature == "mortgage-doc-extraction")
+    assert bedrock.response_model is None and bedrock.model == "eu.anthropic.claude-sonnet-4-5-20250929-v1:0"
+
+
+def test_litellm_rows_carry_feature_cost_and_status() -> None:
+    rows = calls(SPEND)
+    assert {c.feature for c in rows} == {"meeting-notes-summary", "marketing-copy"}
+    assert sorted(c.status for c in rows).count("failed") == 1
+    assert sorted(c.status for c in rows).count("cache_hit") == 1
+    assert rows[0].reported_cost == pytest.approx((12_000 * 0.4 + 900 * 2.0) / 1e6)
+    bad = [i for i in read_litellm(SPEND) if isinstance(i, Malformed)]
+    assert len(bad) == 1 and bad[0].line == 5 and "malformed" in bad[0].why
+
+
+def test_a_dated_snapshot_matches_the_route_model() -> None:
+    assert served_model("gpt-5-mini-2025-08-07", ["gpt-5", "gpt-5-mini"]) == "gpt-5-mini"
+    assert served_model("claude-sonnet-4-5-20250929", ["claude-sonnet-4-5"]) == "claude-sonnet-4-5"
+    assert served_model("claude-sonnet-4-5@20250929", ["claude-sonnet-4-5"]) == "claude-sonnet-4-5"
+    assert served_model("gpt-5-mini-turbo", ["gpt-5-mini"]) is None
+
+
+# --- resolution ---------------------------------------------------------------------------------------
+
+EXPECTED = {  # feature attribute (or service) -> (feature, route) as resolved
+    "dating-profile-match": ("dating-profile-match", "openai-direct"),  # OpenAI, dated snapshot
+    "mortgage-doc-extraction": ("mortgage-doc-extraction", "claude-bedrock-eu"),  # Bedrock eu. profile
+    "product-search-assistant": ("product-search-assistant", "gemini-vertex-eu"),  # Vertex host region
+    "marketing-copy": ("marketing-copy", "claude-direct"),  # Anthropic host
+    "clinic-notes-summary": ("clinic-notes-summary", "openai-direct"),
+    "fraud-triage-worker": ("fraud-review-triage", "azure-openai-eu"),  # Azure resource via scan: hosts; services:
+    "kyc-gpu-worker": ("kyc-id-check", "vllm-onprem"),  # self-hosted host via scan: hosts; resource app.feature
+    "nightly-batch": (None, "openai-direct"),  # no feature anywhere: unattributed
+}
+
+
+@pytest.mark.parametrize("who", sorted(EXPECTED))
+def test_each_host_resolves_to_its_route(who: str) -> None:
+    placer = Placer(example_dataset())
+    call = next(c for c in calls() if who in (c.feature, c.service_name))
+    placed = placer.place(call)
+    assert (placed.feature, placed.route) == EXPECTED[who]
+
+
+def test_a_global_profile_called_through_a_regional_host_reaches_the_global_route() -> None:
+    placer = Placer(example_dataset())
+    routes = {placer.place(c).route for c in calls() if c.feature == "code-assistant" and "sdk" not in c.scope}
+    assert routes == {"claude-bedrock-global", "openai-direct"}
+
+
+def test_an_unknown_host_is_unresolved_with_the_values_seen() -> None:
+    placer = Placer(example_dataset())
+    ollama = next(c for c in calls() if c.host == "ollama.dev.northwind.internal")
+    placed = placer.place(ollama)
+    assert placed.route is None and placed.feature == "support-reply-draft"
+    assert "host=ollama.dev.northwind.internal" in placed.seen and "model=qwen3:8b" in placed.seen
+
+
+# --- import ------------------------------------------------------------------------------------------
+
+
+def test_import_counts_every_kind_of_record(store: Store) -> None:
+    result = import_files(store, [SPANS, SPEND], actor=ADMIN)
+    counts = result.as_dict()["counts"]
+    assert counts == {"records": counts["records"], "genai": 21, "attributed": 15, "resolved": 15,
+                      "unattributed": 1, "unresolved": 1, "malformed": 2, "duplicates": 2, "merged": 1,
+                      "ignored": 13, "failed": 1, "cache_hits": 1}
+    assert counts["records"] == 21 + 13 + 2
+    assert [m.split(":")[1] for m in result.malformed] == [str(len(SPANS.read_text().splitlines())), "5"]
+
+
+def test_reimport_changes_nothing(store: Store) -> None:
+    import_files(store, [SPANS, SPEND], actor=ADMIN)
+    before = usage(store)
+    with store.snapshot() as session:
+        events = len(list_events(session))
+    again = import_files(store, [SPANS, SPEND], actor=ADMIN)
+    assert again.import_id is None and again.counts["duplicates"] == again.counts["genai"] == 21
+    assert usage(store) == before
+    with store.snapshot() as session:
+        assert len(list_events(session)) == events
+
+
+def test_a_span_exported_twice_counts_once(store: Store) -> None:
+    import_files(store, [SPANS], actor=ADMIN)
+    assert pairs_of(store)[("fraud-review-triage", "azure-openai-eu")] == 1
+
+
+def test_two_spans_of_one_call_count_once(store: Store) -> None:
+    result = import_files(store, [SPANS], actor=ADMIN)
+    assert result.counts["merged"] == 1
+    assert pairs_of(store)[("code-assistant", "openai-direct")] == 1
+
+
+def test_failed_and_cache_hit_rows_are_not_counted_as_usage(store: Store) -> None:
+    import_files(store, [SPEND], actor=ADMIN)
+    assert pairs_of(store)[("meeting-notes-summary", "mistral-direct")] == 2
+
+
+def test_the_import_is_audited(store: Store) -> None:
+    result = import_files(store, [SPANS], actor=ADMIN, reason="nightly telemetry")
+    with store.snapshot() as session:
+        event = list_events(session, entity="observation")[-1]
+    assert event.entity_id == str(result.import_id) and event.reason == "nightly telemetry"
+    assert event.changes["counts"]["new"]["genai"] == result.counts["genai"]
+
+
+def test_a_viewer_may_not_import(store: Store) -> None:
+    with pytest.raises(PermissionDenied):
+        import_files(store, [SPANS], actor=Actor("someone", Role.viewer))
+
+
+def test_gzip_is_read_like_plain_text(store: Store, tmp_path: Path) -> None:
+    packed = tmp_path / "spans.jsonl.gz"
+    packed.write_bytes(gzip.compress(SPANS.read_bytes()))
+    result = import_files(store, [packed], actor=ADMIN)
+    assert result.counts["genai"] == len(calls())
+
+
+def test_a_file_in_neither_format_stores_nothing(store: Store, tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("this is not telemetry\n")
+    with pytest.raises(InvalidInput, match="notes.txt:1"):
+        import_files(store, [SPANS, notes], actor=ADMIN)
+    assert usage(store) == []
+
+
+def test_the_wrong_format_asked_for_is_exit_2(store: Store, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli(store, "observe", "import", "--format", "litellm-csv", str(SPANS)) == 2
+    assert "SpendLogs CSV" in capsys.readouterr().err
+    assert usage(store) == []
+
+
+def test_the_feature_attribute_can_be_renamed(store: Store, tmp_path: Path) -> None:
+    renamed = tmp_path / "spans.jsonl"
+    renamed.write_text(SPANS.read_text().replace('"app.feature"', '"northwind.feature"'))
+    import_files(store, [renamed], actor=ADMIN, feature_attribute="northwind.feature")
+    assert ("dating-profile-match", "openai-direct") in pairs_of(store)
+
+
+# --- report ------------------------------------------------------------------------------------------
+
+
+def test_undeclared_and_denied_comes_first_with_its_rules(store: Store) -> None:
+    import_files(store, [SPANS, SPEND], actor=ADMIN)
+    found = report(store)
+    undeclared = [(p.feature, p.route, p.decision) for p in found.undeclared]
+    assert undeclared[:2] == [("clinic-notes-summary", "openai-direct", "deny"),
+                              ("support-reply-draft", "azure-openai-global", "deny")]
+    assert undeclared[2:] == [("marketing-copy", "claude-direct", "allow")]
+    clinic = found.undeclared[0]
+    assert "health-needs-baa" in clinic.rules and clinic.last_seen == date(2026, 11, 20)
+    assert found.failed
+
+
+def test_declared_flows_never_seen_are_listed(store: Store) -> None:
+    import_files(store, [SPANS, SPEND], actor=ADMIN)
+    never = report(store).never_seen
+    assert ("support-reply-draft", "claude-direct") in never
+    assert ("dating-profile-match", "openai-direct") not in never
+
+
+def test_the_window_limits_what_is_seen(store: Store) -> None:
+    import_files(store, [SPANS], actor=ADMIN)
+    found = report(store, since=date(2026, 11, 21))
+    assert [(p.feature, p.route) for p in found.pairs] == [("code-assistant", "openai-direct")]
+    assert not found.failed
+
+
+def test_variance_is_observed_against_modelled_cost(store: Store) -> None:
+    """By hand: meeting notes at the modelled volume, tokens 10% above, priced like the cost model."""
+    dataset = store.read()
+    route = next(r for r in dataset.routes if r.id == "mistral-direct")
+    price = price_for(route, "mistral-medium-2508", date(2026, 11, 1), dataset.costs.price_overrides)
+    requests = 21_600  # 400 users x 0.9 active x 60 requests a month
+    row = ObservedUsageRow(day=date(2026, 11, 1), feature="meeting-notes-summary", route="mistral-direct",
+                           model="mistral-medium-2508", source="litellm", requests=requests,
+                           input_tokens=requests * 13_200, output_tokens=requests * 990)
+    c = Compliance(dataset, Compliance.open(settings=store.settings, refresh=False).policies)
+    found = build_report([row], dataset, c.decider, as_of=date(2026, 12, 1))
+    cost = found.costs[0]
+    observed = requests * (13_200 * price.input + 990 * price.output) / 1e6
+    modelled = requests * (12_000 * price.input + 900 * price.output) / 1e6
+    assert cost.observed_cost == pytest.approx(observed)
+    assert cost.modelled_cost == pytest.approx(modelled)
+    assert cost.modelled_requests == requests
+    assert cost.variance_pct == 10.0
+    frame = feature_costs(dataset, date(2026, 11, 1))
+    assert float(frame.loc[frame.feature == "meeting-notes-summary", "monthly_cost"].iloc[0]) == pytest.approx(modelled)
+
+
+def test_report_json_has_the_contract_keys_and_exits_1(store: Store, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli(store, "observe", "import", str(SPANS), str(SPEND)) == 0
+    capsys.readouterr()
+    assert cli(store, "observe", "report", "--format", "json") == 1
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) >= {"as_of", "since", "until", "pairs", "never_seen", "costs", "counts"}
+    assert set(out["pairs"][0]) >= {"feature", "route", "declared", "requests", "input_tokens", "output_tokens",
+                                    "cached_input_tokens", "first_seen", "last_seen", "decision", "rules"}
+    assert set(out["costs"][0]) >= {"feature", "month", "requests", "observed_cost", "reported_cost",
+                                    "modelled_cost", "variance_pct"}
+    assert set(out["counts"]) >= {"records", "genai", "attributed", "resolved", "unattributed", "unresolved",
+                                  "malformed", "duplicates", "merged", "ignored"}
+    declared = next(p for p in out["pairs"] if p["declared"])
+    assert declared["decision"] is None and declared["rules"] is None
+
+
+def test_report_exits_0_when_everything_seen_is_declared(store: Store, tmp_path: Path) -> None:
+    only = tmp_path / "spend.csv"
+    lines = SPEND.read_text().splitlines()
+    only.write_text("\n".join([lines[0], lines[1], lines[2]]) + "\n")  # two meeting-notes rows
+    assert cli(store, "observe", "import", str(only)) == 0
+    assert cli(store, "observe", "report") == 0
+
+
+def test_the_example_telemetry_tells_the_whole_story(store: Store, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    examples = PROJECT_ROOT / "examples" / "telemetry"
+    files = [str(shutil.copy(p, tmp_path)) for p in sorted(examples.glob("*.gz"))]
+    assert cli(store, "observe", "import", *files) == 0
+    assert cli(store, "observe", "import", *files) == 0
+    assert "nothing new to store" in capsys.readouterr().out
+    assert cli(store, "observe", "report") == 1
+    text = capsys.readouterr().out
+    assert text.index("UNDECLARED DENY   clinic-notes-summary") < text.index("UNDECLARED allow  marketing-copy")
+    assert "health-needs-baa" in text and "claude-vertex-eu" in text and "meeting-notes-summary" in text
