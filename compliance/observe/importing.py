@@ -139,8 +139,8 @@ class _Importer:
                 counts["cache_hits"] += 1
                 continue
             self.count(call)
-        if new_rows:
-            self.session.execute(sa.insert(ObservedRecordRow), new_rows)
+        if new_rows:  # Core, not the ORM: one executemany, no objects
+            self.session.connection().execute(sa.insert(ObservedRecordRow.__table__), new_rows)  # type: ignore[arg-type,attr-defined]
         self.batch = []
 
     def count(self, call: Call) -> None:

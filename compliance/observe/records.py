@@ -15,6 +15,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
 
@@ -285,6 +286,7 @@ def _litellm_status(row: dict[str, str], metadata: Any) -> str:
     return "ok"
 
 
+@lru_cache(maxsize=4096)
 def _host(api_base: str | None) -> str | None:
     if not api_base or not api_base.strip():
         return None

@@ -78,6 +78,7 @@ class Placer:
         self.by_service = {s.lower(): f.id for f in dataset.features for s in f.services}
         self._dataset = dataset
         self._resolve = lru_cache(maxsize=65_536)(self._resolution)
+        self._placed: dict[tuple[str | None, ...], Placed] = {}
 
     def _resolution(self, facts: CallFacts) -> Resolution:
         return resolve(facts, self._dataset.routes, describe=False)
@@ -90,6 +91,16 @@ class Placer:
         return None
 
     def place(self, call: Call) -> Placed:
+        """Where the call belongs; calls alike in every fact that matters are placed once."""
+        key = (call.feature, call.service_name, call.provider, call.host, call.region, call.model)
+        found = self._placed.get(key)
+        if found is None:
+            if len(self._placed) > 100_000:
+                self._placed.clear()
+            found = self._placed[key] = self._place(call)
+        return found
+
+    def _place(self, call: Call) -> Placed:
         feature = self.feature(call)
         resolution = self._resolve(facts_of(call))
         route = resolution.route
