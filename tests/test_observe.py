@@ -222,7 +222,7 @@ def test_gzip_is_read_like_plain_text(store: Store, tmp_path: Path) -> None:
 def test_a_file_in_neither_format_stores_nothing(store: Store, tmp_path: Path) -> None:
     notes = tmp_path / "notes.txt"
     notes.write_text("this is not telemetry\n")
-    with pytest.raises(InvalidInput, match="notes.txt:1"):
+    with pytest.raises(InvalidInput, match=r"notes\.txt:1"):
         import_files(store, [SPANS, notes], actor=ADMIN)
     assert usage(store) == []
 
