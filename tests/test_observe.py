@@ -6,6 +6,7 @@ spend_fixture name each record); these tests read them on SQLite and, when enabl
 
 from __future__ import annotations
 
+import csv
 import gzip
 import json
 import shutil
@@ -326,3 +327,36 @@ def test_the_example_telemetry_tells_the_whole_story(store: Store, tmp_path: Pat
     text = capsys.readouterr().out
     assert text.index("UNDECLARED DENY   clinic-notes-summary") < text.index("UNDECLARED allow  marketing-copy")
     assert "health-needs-baa" in text and "claude-vertex-eu" in text and "meeting-notes-summary" in text
+
+
+def test_a_gzip_stream_cut_short_keeps_what_was_read(store: Store, tmp_path: Path) -> None:
+    packed = gzip.compress(SPANS.read_bytes())
+    cut = tmp_path / "cut.jsonl.gz"
+    cut.write_bytes(packed[: len(packed) * 2 // 3])
+    result = import_files(store, [cut], actor=ADMIN)
+    assert any("cannot be read further" in m for m in result.malformed)
+    assert 0 < result.counts["genai"] < len(calls())
+
+
+def test_litellm_metadata_feature_and_an_unknown_feature_id(tmp_path: Path) -> None:
+    with SPEND.open(newline="") as handle:
+        reader = csv.DictReader(handle)
+        row = next(r for r in reader if "bedrock" in r["api_base"])
+        columns = list(reader.fieldnames or [])
+    row["metadata"] = json.dumps({"feature": "no-such-feature"})
+    path = tmp_path / "spend.csv"
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, columns)
+        writer.writeheader()
+        writer.writerow(row)
+    call = calls(path)[0]
+    assert call.feature == "no-such-feature"
+    placed = Placer(example_dataset()).place(call)
+    assert placed.feature is None and "feature=no-such-feature" in placed.seen
+    assert placed.route == "llama-bedrock-us"
+
+
+def test_a_bedrock_profile_prefix_decides_the_region_over_the_host() -> None:
+    call = next(c for c in calls() if c.feature == "mortgage-doc-extraction")
+    moved = Call(**{**call.__dict__, "host": "bedrock-runtime.us-east-1.amazonaws.com", "region": "us-east-1"})
+    assert Placer(example_dataset()).place(moved).route == "claude-bedrock-eu"

@@ -132,9 +132,15 @@ def sniff(path: Path, wanted: str = "auto") -> str:
 
 
 def read(path: Path, fmt: str, *, feature_attribute: str = "app.feature") -> Iterator[Item]:
-    if fmt == "otlp-json":
-        return read_otlp(path, feature_attribute=feature_attribute)
-    return read_litellm(path)
+    """The file's records; a file that stops being readable (a cut gzip stream) ends with one Malformed."""
+    items = read_otlp(path, feature_attribute=feature_attribute) if fmt == "otlp-json" else read_litellm(path)
+    last = 0
+    try:
+        for item in items:
+            last = item.line
+            yield item
+    except (OSError, EOFError, UnicodeError) as exc:
+        yield Malformed(str(path), last + 1, f"the file cannot be read further ({exc}); the rest is not read")
 
 
 # --- OTLP JSON -------------------------------------------------------------------------------------
@@ -300,7 +306,15 @@ def read_litellm(path: Path) -> Iterator[Item]:
     with open_text(path) as handle:
         reader = csv.DictReader(handle)
         line = 1
-        for row in reader:
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                line = reader.line_num
+                yield Malformed(name, line, f"not readable as CSV ({exc})")
+                continue
             start, line = line + 1, reader.line_num
             try:
                 if None in row:
