@@ -31,7 +31,7 @@ from compliance.store.tables import ObservedImportRow, ObservedRecordRow, Observ
 COUNTS = ("records", "genai", "attributed", "resolved", "unattributed", "unresolved", "malformed", "duplicates",
           "merged", "ignored", "failed", "cache_hits")
 BATCH = 5_000
-TRACES_KEPT = 100_000  # traces remembered for merging a call's two spans (SDK tracing + instrumentation)
+TRACES_KEPT = 20_000  # recent traces remembered for merging a call's two spans (SDK tracing + instrumentation)
 NAMED = 50  # malformed records and unplaced values named in the result
 
 
@@ -108,7 +108,7 @@ class _Importer:
         self.aggregates: dict[AggKey, Aggregate] = {}
         self.merger = _Merger()
         self.batch: list[Call] = []
-        self.in_import: set[str] = set()  # digests counted in this import (bounded by the file's records)
+        self.new = 0  # records this import counted for the first time
 
     def add(self, call: Call) -> None:
         self.batch.append(call)
@@ -123,11 +123,13 @@ class _Importer:
             col(ObservedRecordRow.key).in_(list(set(digests))))).all())
         new_rows = []
         counts = self.result.counts
+        in_batch: set[str] = set()  # earlier batches' digests are in the table already (same transaction)
         for call, key in zip(self.batch, digests, strict=True):
-            if key in known or key in self.in_import:
+            if key in known or key in in_batch:
                 counts["duplicates"] += 1
                 continue
-            self.in_import.add(key)
+            in_batch.add(key)
+            self.new += 1
             new_rows.append({"key": key, "import_id": self.import_id})
             if self.merger.is_second(call):
                 counts["merged"] += 1
@@ -223,7 +225,7 @@ def import_files(store: Store, paths: Iterable[Path], *, actor: Actor, fmt: str 
                     result.counts["genai"] += 1
                     importer.add(item)
         importer.flush()
-        if not importer.in_import:  # nothing new: store nothing, not even the import
+        if not importer.new:  # nothing new: store nothing, not even the import
             session.rollback()
             return result
         importer.write_aggregates()
@@ -232,6 +234,7 @@ def import_files(store: Store, paths: Iterable[Path], *, actor: Actor, fmt: str 
         session.add(run)
         AuditTrail(session, actor=actor, reason=reason or f"observe import {' '.join(result.files)}").record(
             action="create", entity="observation", entity_id=str(run.id),
-            changes={"files": {"old": None, "new": result.files}, "counts": {"old": None, "new": run.counts}})
+            changes={"files": {"old": None, "new": result.files}, "counts": {"old": None, "new": run.counts},
+                     "cached_input_beside": {"old": None, "new": dict(result.cached_beside)}})
         result.import_id = run.id
     return result
