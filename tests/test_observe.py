@@ -360,3 +360,14 @@ def test_a_bedrock_profile_prefix_decides_the_region_over_the_host() -> None:
     call = next(c for c in calls() if c.feature == "mortgage-doc-extraction")
     moved = Call(**{**call.__dict__, "host": "bedrock-runtime.us-east-1.amazonaws.com", "region": "us-east-1"})
     assert Placer(example_dataset()).place(moved).route == "claude-bedrock-eu"
+
+
+def test_two_features_may_not_claim_one_service(data_dir: Path) -> None:
+    from compliance.store.validate import read_data_dir  # noqa: PLC0415
+
+    features = data_dir / "features.yaml"
+    features.write_text(features.read_text().replace(
+        "    code: [examples/northwind-app/kyc/**]\n",
+        "    code: [examples/northwind-app/kyc/**]\n    services: [Fraud-Triage-Worker]\n"))
+    _, problems, _ = read_data_dir(data_dir)
+    assert any("services" in p.field and "kyc-id-check" in p.message for p in problems), problems

@@ -279,8 +279,16 @@ def _check_references(reader: _Reader, located: dict[str, list[_Located]]) -> No
             reader.report(entry.doc, (*entry.path, "key"),
                           f"parent category {parent!r} is missing", entry.item.key)
 
+    service_owner: dict[str, str] = {}  # telemetry service.name -> the feature that lists it (observe)
     for entry in located["features"]:
         f = entry.item
+        for i, service in enumerate(f.services):
+            owner = service_owner.setdefault(service.strip().lower(), f.id)
+            if owner != f.id or service in f.services[:i]:
+                where = "this feature" if owner == f.id else f"feature {owner!r}"
+                reader.report(entry.doc, (*entry.path, "services", i),
+                              f"service {service!r} is already listed by {where}; a service's calls belong to "
+                              "one feature", f.id)
         for i, pattern in enumerate(f.code):
             problem = code_pattern_problem(pattern)
             if problem:
