@@ -32,6 +32,7 @@ from compliance.routing import served_model
 from compliance.store import Store
 from compliance.store.audit import list_events
 from compliance.store.tables import ObservedUsageRow
+from compliance.store.validate import read_data_dir
 from tests.scan_helpers import example_dataset
 
 FIXTURES = PROJECT_ROOT / "tests" / "fixtures" / "observe"
@@ -363,8 +364,6 @@ def test_a_bedrock_profile_prefix_decides_the_region_over_the_host() -> None:
 
 
 def test_two_features_may_not_claim_one_service(data_dir: Path) -> None:
-    from compliance.store.validate import read_data_dir  # noqa: PLC0415
-
     features = data_dir / "features.yaml"
     features.write_text(features.read_text().replace(
         "    code: [examples/northwind-app/kyc/**]\n",
