@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from sqlmodel import select
+from streamlit.testing.v1 import AppTest
 
 from compliance.access import Actor, PermissionDenied, Role
 from compliance.api import Compliance
@@ -33,6 +34,7 @@ from compliance.store import Store
 from compliance.store.audit import list_events
 from compliance.store.tables import ObservedUsageRow
 from compliance.store.validate import read_data_dir
+from tests.conftest import open_store
 from tests.scan_helpers import example_dataset
 
 FIXTURES = PROJECT_ROOT / "tests" / "fixtures" / "observe"
@@ -370,3 +372,16 @@ def test_two_features_may_not_claim_one_service(data_dir: Path) -> None:
         "    code: [examples/northwind-app/kyc/**]\n    services: [Fraud-Triage-Worker]\n"))
     _, problems, _ = read_data_dir(data_dir)
     assert any("services" in p.field and "kyc-id-check" in p.message for p in problems), problems
+
+
+def test_the_costs_page_shows_actual_vs_modelled(app_env: Path, data_dir: Path) -> None:
+    store = open_store(f"sqlite:///{app_env}", data_dir)
+    import_files(store, [SPANS, SPEND], actor=ADMIN)
+    store.dispose()
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("compliance/ui/costs_page.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(h.value == "Actual vs modelled (observed telemetry)" for h in at.subheader)
+    shown = next(df.value for df in at.dataframe if "variance_pct" in getattr(df.value, "columns", []))
+    assert "meeting-notes-summary" in set(shown["feature"])

@@ -13,6 +13,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
+import pandas as pd
 from sqlmodel import Session, col, select
 
 from compliance.costs.prices import PER, Price, PriceNotFound, price_for
@@ -222,3 +223,17 @@ def group_values_seen(values: dict[str, int]) -> dict[str, list[tuple[str, int]]
         kind = "unattributed" if text.startswith("feature=") else "unresolved"
         out[kind].append((text, count))
     return out
+
+
+def cost_frame(report: ObserveReport) -> pd.DataFrame:
+    """Actual vs modelled per feature and month, as the dashboard's costs page shows it."""
+    columns = ["feature", "month", "requests", "modelled_requests", "observed_cost", "reported_cost",
+               "modelled_cost", "variance_pct", "unpriced_requests"]
+    return pd.DataFrame([{k: c.as_dict()[k] for k in columns} for c in report.costs], columns=columns)
+
+
+def observed_costs(store: Any, dataset: d.DataSet, decider: Decider, *, as_of: date) -> pd.DataFrame:
+    """Every stored aggregate held against the cost model (the costs page's table); empty before any import."""
+    with store.snapshot() as session:
+        rows = read_usage(session, None, None)
+    return cost_frame(build_report(rows, dataset, decider, as_of=as_of))

@@ -119,3 +119,16 @@ def tornado(frame: pd.DataFrame, segment: str, *, margin: bool = False) -> go.Fi
     fig.update_layout(barmode="overlay", height=360, title=f"Sensitivity: {segment}", margin={"t": 40},
                       legend={"orientation": "h", "y": -0.25}, **axis)
     return fig
+
+
+def actual_vs_modelled(frame: pd.DataFrame) -> go.Figure:
+    """Observed and modelled cost per feature and month, side by side (log scale: they differ by orders)."""
+    long = frame.melt(id_vars=["feature", "month"], value_vars=["observed_cost", "modelled_cost"],
+                      var_name="cost", value_name="usd").dropna(subset=["usd"])
+    long["cost"] = long["cost"].map({"observed_cost": "observed", "modelled_cost": "modelled"})
+    long["feature_month"] = long["feature"] + " " + long["month"]
+    fig = px.bar(long, x="usd", y="feature_month", color="cost", barmode="group", orientation="h", log_x=True,
+                 color_discrete_map={"observed": "#0072B2", "modelled": "#E69F00"},
+                 height=max(260, 36 * long["feature_month"].nunique() + 120))
+    fig.update_layout(legend=LEGEND_BELOW, xaxis_title="USD per month (log scale)", yaxis_title=None)
+    return fig

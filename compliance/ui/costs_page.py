@@ -70,6 +70,30 @@ segment_columns: dict[str, Any] = {
 }
 st.dataframe(shown_segments, hide_index=True, width="stretch", column_config=segment_columns)
 
+st.subheader("Actual vs modelled (observed telemetry)")
+with state.problems_shown():
+    observed = state.observed_costs(key, today)
+if observed is None or observed.empty:
+    st.caption("No telemetry imported yet: `python -m compliance observe import FILE` reads OpenTelemetry GenAI spans "
+               "or LiteLLM spend logs, then this shows observed against modelled cost per feature and month.")
+else:
+    st.plotly_chart(charts.actual_vs_modelled(observed), width="stretch", key="observed-chart")
+
+    def _flag(value: Any) -> str:
+        return "color: #B2182B; font-weight: bold" if pd.notna(value) and abs(float(value)) >= 20 else ""
+
+    st.dataframe(observed.style.map(_flag, subset=["variance_pct"]), hide_index=True, width="stretch",
+                 column_config={
+                     "requests": st.column_config.NumberColumn("observed requests", format="localized"),
+                     "modelled_requests": st.column_config.NumberColumn("modelled requests", format="localized"),
+                     "observed_cost": st.column_config.NumberColumn("observed cost", format="dollar"),
+                     "reported_cost": st.column_config.NumberColumn("reported cost", format="dollar"),
+                     "modelled_cost": st.column_config.NumberColumn("modelled cost", format="dollar"),
+                     "variance_pct": st.column_config.NumberColumn("variance", format="%+.1f%%"),
+                 })
+    st.caption("Observed cost is priced with the cost model's price table; reported cost is what the records "
+               "said (LiteLLM's spend). Variance of 20% or more is highlighted. Modelled cost is a whole month.")
+
 st.subheader("Cost per feature")
 st.dataframe(features, hide_index=True, width="stretch", column_config={
     "feature": "feature id", "name": "feature", "segment": "segment",

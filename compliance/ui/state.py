@@ -108,6 +108,17 @@ def cost_table(key: tuple[int, tuple[tuple[str, int, int], ...]], on: date, name
     return None
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def observed_costs(key: tuple[int, tuple[tuple[str, int, int], ...]], on: date) -> pd.DataFrame | None:
+    """Observed (imported telemetry) against modelled cost per feature and month; None without policies."""
+    from compliance.observe.report import observed_costs as frame
+
+    snap = _snapshot(*key)
+    if snap.compliance is None:
+        return None
+    return frame(store(), snap.dataset, snap.compliance.decider, as_of=on)
+
+
 LOOKAHEAD_DAYS = 3650  # "what breaks if it lapses" looks this far ahead
 
 
