@@ -385,3 +385,17 @@ def test_the_costs_page_shows_actual_vs_modelled(app_env: Path, data_dir: Path) 
     assert any(h.value == "Actual vs modelled (observed telemetry)" for h in at.subheader)
     shown = next(df.value for df in at.dataframe if "variance_pct" in getattr(df.value, "columns", []))
     assert "meeting-notes-summary" in set(shown["feature"])
+
+
+def test_a_model_name_longer_than_the_store_allows_is_cut(store: Store, tmp_path: Path) -> None:
+    long = tmp_path / "spans.jsonl"
+    long.write_text(SPANS.read_text().replace("gpt-4.1", "x" * 5000))  # request and response model
+    result = import_files(store, [long], actor=ADMIN)
+    assert result.counts["unresolved"] >= 1
+    assert all(len(row[3]) <= 200 and len(row[5]) <= 2000 for row in usage(store))
+
+
+def test_a_csv_with_a_byte_order_mark_is_still_spend_logs(store: Store, tmp_path: Path) -> None:
+    marked = tmp_path / "spend.csv"
+    marked.write_bytes(b"\xef\xbb\xbf" + SPEND.read_bytes())
+    assert import_files(store, [marked], actor=ADMIN).counts["genai"] == len(calls(SPEND))

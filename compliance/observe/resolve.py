@@ -15,6 +15,7 @@ from compliance.observe.records import Call
 from compliance.routing import CallFacts, Known, Resolution, model_geography, resolve, served_model
 from compliance.scan.rules import load_rules
 from compliance.store import documents as d
+from compliance.store.limits import NAME_LEN, TEXT_LEN
 
 # gen_ai.provider.name / gen_ai.system values (and LiteLLM's custom_llm_provider) -> (processor, service),
 # used when the host does not say (no server.address, or a host the endpoint table does not know).
@@ -119,4 +120,6 @@ class Placer:
             seen.append(f"model={call.model or '(none)'}")
             if resolution.candidates:
                 seen.append(f"candidates={'|'.join(resolution.candidates)}")
-        return Placed(feature, route, model, " ".join(seen), resolution.reasons[-1] if resolution.reasons else "")
+        # cut to the store's column limits: record values are not ours to trust
+        return Placed(feature, route, model[:NAME_LEN], " ".join(seen)[:TEXT_LEN],
+                      resolution.reasons[-1] if resolution.reasons else "")
