@@ -374,13 +374,26 @@ def test_two_features_may_not_claim_one_service(data_dir: Path) -> None:
     assert any("services" in p.field and "kyc-id-check" in p.message for p in problems), problems
 
 
-def test_the_costs_page_shows_actual_vs_modelled(app_env: Path, data_dir: Path) -> None:
+def dashboard_after_import(app_env: Path, data_dir: Path, page: str) -> AppTest:
     store = open_store(f"sqlite:///{app_env}", data_dir)
     import_files(store, [SPANS, SPEND], actor=ADMIN)
     store.dispose()
     at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=60)
     at.run()
-    at.switch_page("compliance/ui/costs_page.py").run()
+    at.switch_page(f"compliance/ui/{page}.py").run()
+    return at
+
+
+def test_the_overview_names_undeclared_use_denied_as_errors(app_env: Path, data_dir: Path) -> None:
+    at = dashboard_after_import(app_env, data_dir, "overview_page")
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Undeclared use in production (3)" in h.value for h in at.subheader)
+    assert any("clinic-notes-summary" in e.value and "health-needs-baa" in e.value for e in at.error)
+    assert any("marketing-copy" in w.value and "would allow" in w.value for w in at.warning)
+
+
+def test_the_costs_page_shows_actual_vs_modelled(app_env: Path, data_dir: Path) -> None:
+    at = dashboard_after_import(app_env, data_dir, "costs_page")
     assert not at.exception, [e.value for e in at.exception]
     assert any(h.value == "Actual vs modelled (observed telemetry)" for h in at.subheader)
     shown = next(df.value for df in at.dataframe if "variance_pct" in getattr(df.value, "columns", []))

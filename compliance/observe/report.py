@@ -232,8 +232,9 @@ def cost_frame(report: ObserveReport) -> pd.DataFrame:
     return pd.DataFrame([{k: c.as_dict()[k] for k in columns} for c in report.costs], columns=columns)
 
 
-def observed_costs(store: Any, dataset: d.DataSet, decider: Decider, *, as_of: date) -> pd.DataFrame:
-    """Every stored aggregate held against the cost model (the costs page's table); empty before any import."""
+def observed_report(store: Any, dataset: d.DataSet, decider: Decider, *, as_of: date) -> ObserveReport:
+    """The report over everything stored (the dashboard's view); empty before any import."""
     with store.snapshot() as session:
         rows = read_usage(session, None, None)
-    return cost_frame(build_report(rows, dataset, decider, as_of=as_of))
+        counts, seen = read_counts(session)
+    return build_report(rows, dataset, decider, as_of=as_of, counts=counts, values_seen=seen)

@@ -118,6 +118,7 @@ with st.expander("Whole reasons, route by route", expanded=bool(chosen)):
         st.markdown("\n".join(lines))
 
 st.subheader("Declared flows")
+state.undeclared_use(state.observed(state.marker(), date.today()), feature_id)
 flows = compliance.flows(feature=feature_id, as_of=on)
 if not flows:
     st.caption("This feature declares no flows.")

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from compliance import costs
+from compliance.observe.report import cost_frame
 from compliance.problems import ComplianceError, Conflict, InvalidInput
 from compliance.store.edits import projection_version, record_versions, update_projection, update_record
 from compliance.textout import money, percent
@@ -72,7 +73,8 @@ st.dataframe(shown_segments, hide_index=True, width="stretch", column_config=seg
 
 st.subheader("Actual vs modelled (observed telemetry)")
 with state.problems_shown():
-    observed = state.observed_costs(key, today)
+    report = state.observed(key, today)
+observed = cost_frame(report) if report is not None else None
 if observed is None or observed.empty:
     st.caption("No telemetry imported yet: `python -m compliance observe import FILE` reads OpenTelemetry GenAI spans "
                "or LiteLLM spend logs, then this shows observed against modelled cost per feature and month.")

@@ -85,6 +85,13 @@ for flow in violations:
     st.markdown(f":orange-badge[violation] **{flow.feature}** → `{flow.route}` · {denied} · rules: {rules} · "
                 f"[open in the route checker](checker?feature={flow.feature})")
 
+observed = state.observed(state.marker(), today)
+if observed is not None and observed.undeclared:
+    st.subheader(f"Undeclared use in production ({len(observed.undeclared)})", anchor="undeclared-use")
+    state.undeclared_use(observed)
+    st.page_link("compliance/ui/checker_page.py", label="Check the routes in the route checker",
+                 icon=":material/route:")
+
 st.subheader(f"Alerts ({len(alerts)})", anchor="alerts")
 if not alerts:
     st.success(f"Nothing needs attention in the next {window} days.")

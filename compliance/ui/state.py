@@ -20,6 +20,7 @@ from compliance import costs
 from compliance.access import LOCAL_ADMIN, Actor
 from compliance.alerts import Alert, policy_alerts, provider_alerts, store_alerts, unsourced_alerts, with_breaks
 from compliance.api import Compliance
+from compliance.observe.report import ObserveReport, observed_report
 from compliance.policy.language import Vocabulary, policy_files, read_policy_dir
 from compliance.policy.matrix import Matrix, MatrixResult
 from compliance.policy.policyset import PolicySet
@@ -109,14 +110,26 @@ def cost_table(key: tuple[int, tuple[tuple[str, int, int], ...]], on: date, name
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def observed_costs(key: tuple[int, tuple[tuple[str, int, int], ...]], on: date) -> pd.DataFrame | None:
-    """Observed (imported telemetry) against modelled cost per feature and month; None without policies."""
-    from compliance.observe.report import observed_costs as frame
-
+def observed(key: tuple[int, tuple[tuple[str, int, int], ...]], on: date) -> ObserveReport | None:
+    """Imported telemetry held against flows, policy and cost model (observe report); None without policies."""
     snap = _snapshot(*key)
     if snap.compliance is None:
         return None
-    return frame(store(), snap.dataset, snap.compliance.decider, as_of=on)
+    return observed_report(store(), snap.dataset, snap.compliance.decider, as_of=on)
+
+
+def undeclared_use(report: ObserveReport | None, feature: str | None = None) -> None:
+    """Undeclared (feature, route) pairs seen in production, denied ones as errors, with where to look."""
+    pairs = [p for p in (report.undeclared if report else []) if feature in (None, p.feature)]
+    for pair in pairs:
+        text = (f"**{pair.feature}** used **{pair.route}** without a declared flow: {pair.requests:,} requests, "
+                f"{pair.first_seen} to {pair.last_seen}")
+        if pair.decision == "deny":
+            st.error(f"{text}; the policy denies it ({', '.join(pair.rules) or 'default deny'}).")
+        else:
+            st.warning(f"{text}; the policy would allow it ({', '.join(pair.rules) or '-'}): declare the flow.")
+    if pairs:
+        st.caption("From imported telemetry (`python -m compliance observe report` for the full report).")
 
 
 LOOKAHEAD_DAYS = 3650  # "what breaks if it lapses" looks this far ahead
