@@ -412,3 +412,34 @@ def test_a_csv_with_a_byte_order_mark_is_still_spend_logs(store: Store, tmp_path
     marked = tmp_path / "spend.csv"
     marked.write_bytes(b"\xef\xbb\xbf" + SPEND.read_bytes())
     assert import_files(store, [marked], actor=ADMIN).counts["genai"] == len(calls(SPEND))
+
+
+def test_finance_replaces_modelled_usage_with_the_observed_average_audited(store: Store) -> None:
+    from compliance.observe.adopt import adopt_observed_usage, observed_usage
+    from compliance.store.edits import record_versions
+
+    import_files(store, [SPEND], actor=ADMIN)
+    dataset = store.read()
+    finance = Actor("cfo@northwind.example", Role.finance)
+    with store.session() as session:
+        found = observed_usage(session, dataset, "meeting-notes-summary", "2026-11")
+        assert found is not None and (found.requests, found.input_tokens, found.output_tokens) == (2, 11_000, 850)
+        version = record_versions(session, "feature")["meeting-notes-summary"]
+        adopt_observed_usage(session, dataset=dataset, feature_id="meeting-notes-summary", month="2026-11",
+                             expected_version=version, actor=finance, reason="November actuals")
+    usage = next(f for f in store.read().features if f.id == "meeting-notes-summary").usage
+    assert usage is not None and (usage.input_tokens, usage.output_tokens, usage.requests_per_user_month) == (
+        11_000, 850, 60)
+    with store.snapshot() as session:
+        events = list_events(session, entity="feature", entity_id="meeting-notes-summary")
+    event = next(e for e in events if e.actor == "cfo@northwind.example")
+    assert event.reason == "November actuals" and set(event.changes) == {"usage"}
+
+
+def test_a_viewer_may_not_adopt_observed_usage(store: Store) -> None:
+    from compliance.observe.adopt import adopt_observed_usage
+
+    import_files(store, [SPEND], actor=ADMIN)
+    with store.session() as session, pytest.raises(PermissionDenied):
+        adopt_observed_usage(session, dataset=store.read(), feature_id="meeting-notes-summary", month="2026-11",
+                             expected_version=1, actor=Actor("v", Role.viewer), reason="x")

@@ -62,6 +62,9 @@ def update_record(session: Session, *, entity: str, key: str, expected_version: 
                   actor: Actor, reason: str | None = None, permission: str | None = None) -> int:
     """Apply field changes to one record and return its new version.
 
+    `permission`: the kind of change the actor needs the right for, when narrower than the whole
+    record (finance may replace a feature's `usage`, see compliance.observe.adopt).
+
     Raises Conflict when the record changed since `expected_version` was read, InvalidInput when
     the result would not pass the same validation as a load; references are checked by the
     database's foreign keys.
