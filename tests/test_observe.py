@@ -443,3 +443,15 @@ def test_a_viewer_may_not_adopt_observed_usage(store: Store) -> None:
     with store.session() as session, pytest.raises(PermissionDenied):
         adopt_observed_usage(session, dataset=store.read(), feature_id="meeting-notes-summary", month="2026-11",
                              expected_version=1, actor=Actor("v", Role.viewer), reason="x")
+
+
+def test_the_costs_page_adopts_observed_usage_in_one_audited_action(app_env: Path, data_dir: Path) -> None:
+    at = dashboard_after_import(app_env, data_dir, "costs_page")
+    at.selectbox(key="adopt-choice").set_value("meeting-notes-summary 2026-11")
+    at.text_input(key="adopt-reason-0").set_value("November actuals from the gateway")
+    at.button(key="adopt-save").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    store = open_store(f"sqlite:///{app_env}", data_dir)
+    usage = next(f for f in store.read().features if f.id == "meeting-notes-summary").usage
+    store.dispose()
+    assert usage is not None and (usage.input_tokens, usage.output_tokens) == (11_000, 850)

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from compliance import costs
+from compliance.observe.adopt import adopt_observed_usage
 from compliance.observe.report import cost_frame
 from compliance.problems import ComplianceError, Conflict, InvalidInput
 from compliance.store.edits import projection_version, record_versions, update_projection, update_record
@@ -95,6 +96,32 @@ else:
                  })
     st.caption("Observed cost is priced with the cost model's price table; reported cost is what the records "
                "said (LiteLLM's spend). Variance of 20% or more is highlighted. Modelled cost is a whole month.")
+    if state.current_actor().may_change("usage"):
+        with st.form("adopt-observed"):
+            st.markdown("**Use the observed averages as a feature's modelled usage** (tokens per request and "
+                        "cached share; optionally requests per active user)")
+            choices = [f"{r.feature} {r.month}" for r in observed.itertuples()]
+            chosen = st.selectbox("Feature and month", choices, key="adopt-choice")
+            with_requests = st.checkbox("Also the requests per active user of that month", key="adopt-requests")
+            adopt_reason = edit_form.reason_input(f"adopt-reason-{st.session_state.get('adopt-saves', 0)}")
+            adopt = st.form_submit_button("Use observed usage", key="adopt-save")
+        if adopt and chosen:
+            feature_id, month = chosen.rsplit(" ", 1)
+            refused = edit_form.reason_problems(adopt_reason, f"feature {feature_id}")
+            if refused:
+                st.error("Not saved:\n" + "\n".join(f"- {p.field}: {p.message}" for p in refused))
+            else:
+                try:
+                    with state.store().session() as session:
+                        version = record_versions(session, "feature")[feature_id]
+                        adopt_observed_usage(session, dataset=data, feature_id=feature_id, month=month,
+                                             expected_version=version, actor=state.current_actor(),
+                                             reason=adopt_reason, with_requests=with_requests)
+                except ComplianceError as exc:
+                    state.show_not_saved(exc)
+                else:
+                    st.session_state["adopt-saves"] = st.session_state.get("adopt-saves", 0) + 1
+                    state.saved(f"{feature_id}: modelled usage now the observed averages of {month} (audited).")
 
 st.subheader("Cost per feature")
 st.dataframe(features, hide_index=True, width="stretch", column_config={
