@@ -39,7 +39,6 @@ WRITERS: dict[str, frozenset[Role]] = {
     "scan": frozenset({Role.engineer}),  # recorded code scans (compliance.scan.record)
     "usage": frozenset({Role.finance, Role.engineer}),  # a feature's usage figures (requests, tokens)
     "observation": frozenset({Role.engineer}),  # imported telemetry (compliance.observe)
-    "usage": frozenset({Role.engineer, Role.finance}),  # a feature's modelled usage only (compliance.observe.adopt)
 }
 
 
