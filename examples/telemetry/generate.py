@@ -51,9 +51,9 @@ FIXTURES = ROOT / "tests" / "fixtures" / "observe"
 os.environ.update(AWS_ACCESS_KEY_ID="example", AWS_SECRET_ACCESS_KEY="example", AWS_EC2_METADATA_DISABLED="true")
 
 # What the stub answers as the response model (providers answer with dated snapshots).
-SNAPSHOTS = {"gpt-5-mini": "gpt-5-mini-2025-08-07", "gpt-5": "gpt-5-2025-08-07", "gpt-4.1": "gpt-4.1-2025-04-14",
-             "fraud-o4mini": "o4-mini-2025-04-16", "o4-mini": "o4-mini-2025-04-16",
-             "claude-sonnet-4-5": "claude-sonnet-4-5-20250929"}
+SNAPSHOTS = {"gpt-5.6-luna": "gpt-5.6-luna-2026-07-09", "gpt-5.6-sol": "gpt-5.6-sol-2026-07-09",
+             "gpt-5.6-terra": "gpt-5.6-terra-2026-07-09",
+             "fraud-o4mini": "o4-mini-2025-04-16", "o4-mini": "o4-mini-2025-04-16"}
 USAGE = re.compile(r"usage in=(\d+) out=(\d+) cached=(\d+)")
 
 
@@ -288,7 +288,7 @@ FRAUD = Service("fraud-triage-worker", {"deployment.environment.name": "producti
 KYC = Service("kyc-gpu-worker", {"app.feature": "kyc-id-check"}, feature_on_spans=False)  # a resource attribute
 BATCH = Service("nightly-batch", {}, feature_on_spans=False)  # nobody says which feature: unattributed
 OPENAI = "http://api.openai.com/v1"
-ANTHROPIC = "http://api.anthropic.com/v1"  # Anthropic's OpenAI SDK compatibility endpoint
+MISTRAL = "http://api.mistral.ai/v1"  # Mistral's chat completions take the OpenAI SDK
 VERTEX = "http://europe-west4-aiplatform.googleapis.com/v1/projects/northwind/locations/europe-west4/endpoints/openapi"
 VLLM = "http://vllm.fra-dc1.northwind.internal:8000/v1"
 AZURE_SE = "http://northwind-fraud-se.openai.azure.com"
@@ -297,6 +297,7 @@ OLLAMA = "http://ollama.dev.northwind.internal:11434/v1"  # a developer's server
 SONNET_EU, HAIKU_EU = "eu.anthropic.claude-sonnet-4-5-20250929-v1:0", "eu.anthropic.claude-haiku-4-5-20251001-v1:0"
 SONNET_GLOBAL = "global.anthropic.claude-sonnet-4-5-20250929-v1:0"
 GPT_OSS = "openai.gpt-oss-120b-1:0"
+BATCH_MODEL = "gpt-5.6-terra"
 
 
 def month_plan(rng: random.Random) -> list[Planned]:
@@ -324,20 +325,20 @@ def month_plan(rng: random.Random) -> list[Planned]:
         add(API, "support-reply-draft", "bedrock", "eu-central-1", HAIKU_EU, 4 + 2 * busy, (3500, 350, 0.6))
         add(API, "clinic-notes-summary", "bedrock", "eu-central-1", SONNET_EU, 2 + busy, (6000, 800, 0.1))
         if day >= date(2026, 11, 18):  # a new code path sends visit notes straight to OpenAI: undeclared, denied
-            add(API, "clinic-notes-summary", "openai", OPENAI, "gpt-5-mini", 2, (6000, 800, 0.0))
+            add(API, "clinic-notes-summary", "openai", OPENAI, "gpt-5.6-luna", 2, (6000, 800, 0.0))
         add(KYC, None, "openai", VLLM, "llama-3.3-70b-instruct", 2, (2500, 300, 0.0))
         add(FRAUD, None, "azure", AZURE_SE, "fraud-o4mini", 3 + busy, (1800, 250, 0.2))
-        add(API, "dating-profile-match", "openai", OPENAI, "gpt-5-mini", 8, (7000, 450, 0.5), sdk_every=4)
-        add(API, "product-search-assistant", "openai", VERTEX, "google/gemini-2.5-flash", 6, (1500, 200, 0.4))
+        add(API, "dating-profile-match", "openai", OPENAI, "gpt-5.6-luna", 8, (7000, 450, 0.5), sdk_every=4)
+        add(API, "product-search-assistant", "openai", VERTEX, "google/gemini-3.5-flash-lite", 6, (1500, 200, 0.4))
         add(API, "wellness-coach", "bedrock", "eu-central-1", GPT_OSS, 4, (2500, 500, 0.0))
         add(API, "code-assistant", "bedrock", "eu-central-1", SONNET_GLOBAL, 4 + 2 * busy, (9000, 600, 0.7))
-        add(API, "code-assistant", "openai", OPENAI, "gpt-5", 2 + busy, (9000, 600, 0.7))
-        if day >= date(2026, 11, 10):  # marketing tries Claude directly: undeclared, but the policy allows it
-            add(API, "marketing-copy", "openai", ANTHROPIC, "claude-sonnet-4-5", 1 + busy, (3000, 1200, 0.0))
+        add(API, "code-assistant", "openai", OPENAI, "gpt-5.6-sol", 2 + busy, (9000, 600, 0.7))
+        if day >= date(2026, 11, 10):  # marketing tries Mistral Large directly: undeclared, but the policy allows it
+            add(API, "marketing-copy", "openai", MISTRAL, "mistral-large-2512", 1 + busy, (3000, 1200, 0.0))
         if offset < 7:
             add(API, "support-reply-draft", "azure", AZURE_TEST, "o4-mini", 1, (3500, 350, 0.0))
             add(API, "support-reply-draft", "openai", OLLAMA, "qwen3:8b", 1, (3500, 350, 0.0))
-        add(BATCH, None, "openai", OPENAI, "gpt-4.1", 1, (5000, 400, 0.0))
+        add(BATCH, None, "openai", OPENAI, BATCH_MODEL, 1, (5000, 400, 0.0))
     return plan
 
 
@@ -345,18 +346,18 @@ def fixture_plan() -> list[Planned]:
     """One call of each shape the tests check (tests/test_observe.py names what each is for)."""
     at = datetime(2026, 11, 20, 10, tzinfo=UTC)
     return [
-        Planned(API, "dating-profile-match", "openai", OPENAI, "gpt-5-mini", (1000, 100, 400), at),
+        Planned(API, "dating-profile-match", "openai", OPENAI, "gpt-5.6-luna", (1000, 100, 400), at),
         Planned(API, "mortgage-doc-extraction", "bedrock", "eu-central-1", SONNET_EU, (2000, 200, 500), at),
         Planned(API, "code-assistant", "bedrock", "eu-central-1", SONNET_GLOBAL, (3000, 300, 0), at),
         Planned(FRAUD, None, "azure", AZURE_SE, "fraud-o4mini", (1800, 250, 0), at),
         Planned(API, "support-reply-draft", "azure", AZURE_TEST, "o4-mini", (100, 10, 0), at),
         Planned(API, "support-reply-draft", "openai", OLLAMA, "qwen3:8b", (100, 10, 0), at),
-        Planned(API, "product-search-assistant", "openai", VERTEX, "google/gemini-2.5-flash", (1500, 200, 0), at),
-        Planned(API, "marketing-copy", "openai", ANTHROPIC, "claude-sonnet-4-5", (3000, 1200, 0), at),
-        Planned(API, "clinic-notes-summary", "openai", OPENAI, "gpt-5-mini", (6000, 800, 0), at),
+        Planned(API, "product-search-assistant", "openai", VERTEX, "google/gemini-3.5-flash-lite", (1500, 200, 0), at),
+        Planned(API, "marketing-copy", "openai", MISTRAL, "mistral-large-2512", (3000, 1200, 0), at),
+        Planned(API, "clinic-notes-summary", "openai", OPENAI, "gpt-5.6-luna", (6000, 800, 0), at),
         Planned(KYC, None, "openai", VLLM, "llama-3.3-70b-instruct", (2500, 300, 0), at),
-        Planned(BATCH, None, "openai", OPENAI, "gpt-4.1", (5000, 400, 0), at),
-        Planned(API, "code-assistant", "openai", OPENAI, "gpt-5", (9000, 600, 0), at + timedelta(days=1),
+        Planned(BATCH, None, "openai", OPENAI, BATCH_MODEL, (5000, 400, 0), at),
+        Planned(API, "code-assistant", "openai", OPENAI, "gpt-5.6-sol", (9000, 600, 0), at + timedelta(days=1),
                 sdk_span=True),
     ]
 
@@ -384,8 +385,8 @@ SPEND_COLUMNS = ["request_id", "call_type", "api_key", "spend", "total_tokens", 
                  "startTime", "endTime", "model", "model_id", "model_group", "custom_llm_provider", "api_base",
                  "user", "metadata", "cache_hit", "cache_key", "request_tags", "team_id", "end_user",
                  "requester_ip_address", "status"]
-LIST_PRICES = {"mistral-medium-2508": (0.4, 2.0), "meta.llama3-3-70b-instruct-v1:0": (0.72, 0.72),
-               "claude-sonnet-4-5": (3.0, 15.0)}
+LIST_PRICES = {"mistral-medium-3.5": (1.5, 7.5), "meta.llama3-3-70b-instruct-v1:0": (0.72, 0.72),
+               "mistral-large-2512": (0.5, 1.5)}
 
 
 def spend_row(rng: random.Random, at: datetime, model: str, provider: str, api_base: str, tokens: tuple[int, int],
@@ -401,7 +402,8 @@ def spend_row(rng: random.Random, at: datetime, model: str, provider: str, api_b
             "spend": f"{spend:.8f}", "total_tokens": sum(tokens), "prompt_tokens": tokens[0],
             "completion_tokens": tokens[1], "startTime": at.strftime("%Y-%m-%d %H:%M:%S.%f"),
             "endTime": (at + timedelta(seconds=3)).strftime("%Y-%m-%d %H:%M:%S.%f"), "model": model,
-            "model_id": f"{provider}-{model}", "model_group": model.split(".")[0], "custom_llm_provider": provider,
+            "model_id": f"{provider}-{model}",
+            "model_group": model.split(".")[0] if provider == "bedrock" else model, "custom_llm_provider": provider,
             "api_base": api_base, "user": "", "metadata": json.dumps(metadata), "cache_hit": str(cache_hit),
             "cache_key": "", "request_tags": json.dumps([f"feature:{tag}"] if tag else []), "team_id": "",
             "end_user": "", "requester_ip_address": "", "status": status}
@@ -409,7 +411,6 @@ def spend_row(rng: random.Random, at: datetime, model: str, provider: str, api_b
 
 MISTRAL_BASE = "https://api.mistral.ai/v1"
 BEDROCK_US = "https://bedrock-runtime.us-east-1.amazonaws.com"
-ANTHROPIC_BASE = "https://api.anthropic.com"
 
 
 def spend_month(rng: random.Random) -> list[dict[str, Any]]:
@@ -420,7 +421,7 @@ def spend_month(rng: random.Random) -> list[dict[str, Any]]:
         weekday = day.weekday() < 5
         for _ in range(rng.randint(1000, 1150) if weekday else rng.randint(180, 260)):
             at = day + timedelta(seconds=rng.randrange(43_200))
-            rows.append(spend_row(rng, at, "mistral-medium-2508", "mistral", MISTRAL_BASE,
+            rows.append(spend_row(rng, at, "mistral-medium-3.5", "mistral", MISTRAL_BASE,
                                   (int(rng.gauss(12_600, 2_000)), int(rng.gauss(950, 150))),
                                   tag="meeting-notes-summary", cache_hit=rng.random() < 0.02,
                                   status="failure" if rng.random() < 0.005 else "success"))
@@ -436,15 +437,15 @@ def spend_month(rng: random.Random) -> list[dict[str, Any]]:
 def spend_fixture(rng: random.Random) -> list[dict[str, Any]]:
     at = datetime(2026, 11, 20, 9, tzinfo=UTC)
     notes = "meeting-notes-summary"
-    rows = [spend_row(rng, at, "mistral-medium-2508", "mistral", MISTRAL_BASE, (12_000, 900), tag=notes),
-            spend_row(rng, at, "mistral-medium-2508", "mistral", MISTRAL_BASE, (10_000, 800), tag=notes),
+    rows = [spend_row(rng, at, "mistral-medium-3.5", "mistral", MISTRAL_BASE, (12_000, 900), tag=notes),
+            spend_row(rng, at, "mistral-medium-3.5", "mistral", MISTRAL_BASE, (10_000, 800), tag=notes),
             spend_row(rng, at, "meta.llama3-3-70b-instruct-v1:0", "bedrock", BEDROCK_US, (3000, 1000),
                       caller_feature="marketing-copy"),
-            spend_row(rng, at, "claude-sonnet-4-5", "anthropic", ANTHROPIC_BASE, (2000, 500),
+            spend_row(rng, at, "mistral-large-2512", "mistral", MISTRAL_BASE, (2000, 500),
                       caller_feature="marketing-copy"),
-            spend_row(rng, at, "mistral-medium-2508", "mistral", MISTRAL_BASE, (500, 0), tag="meeting-notes-summary",
+            spend_row(rng, at, "mistral-medium-3.5", "mistral", MISTRAL_BASE, (500, 0), tag="meeting-notes-summary",
                       status="failure"),
-            spend_row(rng, at, "mistral-medium-2508", "mistral", MISTRAL_BASE, (12_000, 900),
+            spend_row(rng, at, "mistral-medium-3.5", "mistral", MISTRAL_BASE, (12_000, 900),
                       tag="meeting-notes-summary", cache_hit=True)]
     rows.append(dict(rows[0]))  # the same request exported twice
     bad = dict(rows[1], request_id="chatcmpl-bad", prompt_tokens="many")
