@@ -104,7 +104,7 @@ def test_cached_input_reported_beside_input_tokens_is_added_once() -> None:
 
 def test_response_model_wins_and_bedrock_falls_back_to_the_request_model() -> None:
     openai = next(c for c in calls() if c.feature == "dating-profile-match")
-    assert openai.model == "gpt-5-mini-2025-08-07"
+    assert openai.model == "gpt-5.6-luna-2026-07-09"
     bedrock = next(c for c in calls() if c.feature == "mortgage-doc-extraction")
     assert bedrock.response_model is None and bedrock.model == "eu.anthropic.claude-sonnet-4-5-20250929-v1:0"
 
@@ -114,7 +114,7 @@ def test_litellm_rows_carry_feature_cost_and_status() -> None:
     assert {c.feature for c in rows} == {"meeting-notes-summary", "marketing-copy"}
     assert sorted(c.status for c in rows).count("failed") == 1
     assert sorted(c.status for c in rows).count("cache_hit") == 1
-    assert rows[0].reported_cost == pytest.approx((12_000 * 0.4 + 900 * 2.0) / 1e6)
+    assert rows[0].reported_cost == pytest.approx((12_000 * 1.5 + 900 * 7.5) / 1e6)  # Mistral Medium 3.5 list price
     bad = [i for i in read_litellm(SPEND) if isinstance(i, Malformed)]
     assert len(bad) == 1 and bad[0].line == 5 and "malformed" in bad[0].why
 
@@ -132,7 +132,7 @@ EXPECTED = {  # feature attribute (or service) -> (feature, route) as resolved
     "dating-profile-match": ("dating-profile-match", "openai-direct"),  # OpenAI, dated snapshot
     "mortgage-doc-extraction": ("mortgage-doc-extraction", "claude-bedrock-eu"),  # Bedrock eu. profile
     "product-search-assistant": ("product-search-assistant", "gemini-vertex-eu"),  # Vertex host region
-    "marketing-copy": ("marketing-copy", "claude-direct"),  # Anthropic host
+    "marketing-copy": ("marketing-copy", "mistral-direct"),  # Mistral host, OpenAI SDK
     "clinic-notes-summary": ("clinic-notes-summary", "openai-direct"),
     "fraud-triage-worker": ("fraud-review-triage", "azure-openai-eu"),  # Azure resource via scan: hosts; services:
     "kyc-gpu-worker": ("kyc-id-check", "vllm-onprem"),  # self-hosted host via scan: hosts; resource app.feature
@@ -253,7 +253,7 @@ def test_undeclared_and_denied_comes_first_with_its_rules(store: Store) -> None:
     undeclared = [(p.feature, p.route, p.decision) for p in found.undeclared]
     assert undeclared[:2] == [("clinic-notes-summary", "openai-direct", "deny"),
                               ("support-reply-draft", "azure-openai-global", "deny")]
-    assert undeclared[2:] == [("marketing-copy", "claude-direct", "allow")]
+    assert undeclared[2:] == [("marketing-copy", "mistral-direct", "allow")]
     clinic = found.undeclared[0]
     assert "health-needs-baa" in clinic.rules and clinic.last_seen == date(2026, 11, 20)
     assert found.failed
@@ -277,10 +277,10 @@ def test_variance_is_observed_against_modelled_cost(store: Store) -> None:
     """By hand: meeting notes at the modelled volume, tokens 10% above, priced like the cost model."""
     dataset = store.read()
     route = next(r for r in dataset.routes if r.id == "mistral-direct")
-    price = price_for(route, "mistral-medium-2508", date(2026, 11, 1), dataset.costs.price_overrides)
+    price = price_for(route, "mistral-medium-3.5", date(2026, 11, 1), dataset.costs.price_overrides)
     requests = 21_600  # 400 users x 0.9 active x 60 requests a month
     row = ObservedUsageRow(day=date(2026, 11, 1), feature="meeting-notes-summary", route="mistral-direct",
-                           model="mistral-medium-2508", source="litellm", requests=requests,
+                           model="mistral-medium-3.5", source="litellm", requests=requests,
                            input_tokens=requests * 13_200, output_tokens=requests * 990)
     c = Compliance(dataset, Compliance.open(settings=store.settings, refresh=False).policies)
     found = build_report([row], dataset, c.decider, as_of=date(2026, 12, 1))
@@ -402,7 +402,7 @@ def test_the_costs_page_shows_actual_vs_modelled(app_env: Path, data_dir: Path) 
 
 def test_a_model_name_longer_than_the_store_allows_is_cut(store: Store, tmp_path: Path) -> None:
     long = tmp_path / "spans.jsonl"
-    long.write_text(SPANS.read_text().replace("gpt-4.1", "x" * 5000))  # request and response model
+    long.write_text(SPANS.read_text().replace("gpt-5.6-terra", "x" * 5000))  # request and response model
     result = import_files(store, [long], actor=ADMIN)
     assert result.counts["unresolved"] >= 1
     assert all(len(row[3]) <= 200 and len(row[5]) <= 2000 for row in usage(store))
