@@ -23,6 +23,7 @@ st.navigation({
         page("checker", "Route checker", "fact_check", url_path="checker"),
         page("policies", "Policies", "rule", url_path="policies"),
         page("code", "Code", "code", url_path="code"),
+        page("models", "Models", "model_training", url_path="models"),
     ],
     "Finance": [page("costs", "Costs", "payments", url_path="costs")],
     "Audit": [page("audit", "Audit log", "history_edu", url_path="audit")],

@@ -121,7 +121,7 @@ def with_flows_and_costs(dataset: d.DataSet, seed: int = 13) -> d.DataSet:
         for _ in range(rng.randint(1, 2)):
             route = rng.choice(routes)
             flows.append(d.Flow(route=route.id, categories=rng.sample(keys, k=rng.randint(1, 4)),
-                                model=rng.choice(route.models), share=0.5))
+                                model=rng.choice(route.model_ids), share=0.5))
         usage = d.Usage(requests_per_user_month=rng.randint(10, 500), input_tokens=rng.randint(500, 12000),
                         output_tokens=rng.randint(100, 1500), cached_input_share=rng.choice([None, 0.2, 0.5]))
         features.append(feature.model_copy(update={"flows": flows, "usage": usage}))

@@ -36,6 +36,7 @@ WRITERS: dict[str, frozenset[Role]] = {
     "segment": frozenset({Role.finance}),
     "projection": frozenset({Role.finance}),
     "price_override": frozenset({Role.finance}),
+    "eval": frozenset({Role.engineer}),  # eval results (models.md)
     "scan": frozenset({Role.engineer}),  # recorded code scans (compliance.scan.record)
     "usage": frozenset({Role.finance, Role.engineer}),  # a feature's usage figures (requests, tokens)
     "observation": frozenset({Role.engineer}),  # imported telemetry (compliance.observe)

@@ -23,8 +23,8 @@ SEVERITY_ORDER = {"expired": 0, "unsigned": 1, "unannounced": 1,
 @dataclass(frozen=True)
 class Alert:
     severity: str  # expired | unsigned | expiring | stale | unsourced | overdue | due
-    kind: str  # dpa | baa | certification | route | review | exception | provider_source | route_source
-    subject: str  # provider, route or exception id
+    kind: str  # dpa | baa | certification | route | review | exception | provider_source | route_source | model
+    subject: str  # provider, route or exception id; "route/model" for a model
     message: str
     due_on: date | None
     days: int | None  # days from the evaluation date to due_on (negative: in the past)
@@ -271,12 +271,16 @@ def with_breaks(alerts: list[Alert], decider: Decider) -> list[Alert]:
         found = cache.get((feature.id, index, day))
         if found is None:
             found = FlowResult(feature.id, index, flow.route, flow.model, flow.share,
-                               tuple(decider.decide(feature.id, key, flow.route, day) for key in flow.categories))
+                               tuple(decider.decide(feature.id, key, flow.route, day, flow.model)
+                                     for key in flow.categories))
             cache[(feature.id, index, day)] = found
         return found
 
     result = []
     for alert in alerts:
+        if alert.kind == "model":  # a retirement's flows are found by the model lifecycle (models/lifecycle.py)
+            result.append(alert)
+            continue
         if alert.breaks_on is None or not in_evaluation_range(shift(alert.breaks_on, -1)) \
                 or not in_evaluation_range(alert.breaks_on):
             result.append(alert)

@@ -110,8 +110,9 @@ class Compliance:
     def decider(self) -> Decider:
         return self.state().decider
 
-    def decide(self, *, feature: str, category: str, route: str, as_of: date | None = None) -> Decision:
-        return self.state().decider.decide(feature, category, route, as_of or date.today())
+    def decide(self, *, feature: str, category: str, route: str, as_of: date | None = None,
+               model: str | None = None) -> Decision:
+        return self.state().decider.decide(feature, category, route, as_of or date.today(), model)
 
     def decide_many(self, requests: list[dict[str, Any]]) -> list[Decision]:
         """Several decisions from one state, in order (each request: feature, category, route, as_of?)."""

@@ -21,6 +21,7 @@ from compliance.costs.prices import genai_prices_version
 from compliance.costs.tables import DEFAULT_TARGET_MARGIN
 from compliance.dates import parse_day
 from compliance.loading import EMPTY_KINDS, change_lines, check_load_folder, record_count, validate_folder
+from compliance.models.retirements import model_alerts
 from compliance.policy.decide import Decision
 from compliance.policy.matrix import Matrix, write_csv
 from compliance.policy.plain import decision_json, plain_reason, plain_reasons
@@ -140,7 +141,8 @@ def print_decision(decision: Decision, c: Compliance | None = None) -> None:
 
 def cmd_check(args: argparse.Namespace) -> int:
     c = _compliance(args)
-    decision = c.decide(feature=args.feature, category=args.category, route=args.route, as_of=parse_day(args.as_of))
+    decision = c.decide(feature=args.feature, category=args.category, route=args.route, as_of=parse_day(args.as_of),
+                        model=args.model)
     if args.json:
         print(json.dumps(decision_json(c.decider, decision), indent=2))
     else:
@@ -208,7 +210,7 @@ def cmd_flows(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"as_of": on.isoformat(), "compliant": not failed, "flows": [
             {"feature": r.feature, "flow": r.index, "route": r.route, "model": r.model, "compliant": r.compliant,
-             "verified": r.verified, "evidence_note": r.evidence_note,
+             "retired": r.retired, "verified": r.verified, "evidence_note": r.evidence_note,
              "decisions": [decision_json(c.decider, d) for d in r.decisions]} for r in results],
             **({"scan": scanned.as_dict()} if scanned else {})}, indent=2))
         return EXIT_DENY if failed else EXIT_OK
@@ -221,8 +223,9 @@ def cmd_flows(args: argparse.Namespace) -> int:
         status = "ok" if r.compliant else "VIOLATION"
         if r in unverified:
             status = "UNVERIFIED" if args.require_verified else "ok (unverified)"
-        why = "; ".join(f"{d.category}: {', '.join(d.rules) or 'default deny'} - {plain_reason(c.decider, d)}"
-                        for d in r.violations)
+        why = "; ".join([r.retired] if r.retired else []
+                        + [f"{d.category}: {', '.join(d.rules) or 'default deny'} - {plain_reason(c.decider, d)}"
+                           for d in r.violations])
         waived = waiver_notes(c, r.decisions)
         if r.compliant and waived:
             why = f"allowed under exception {waived}"
@@ -368,7 +371,8 @@ def cmd_alerts(args: argparse.Namespace) -> int:
 
     alerts = (store_alerts(c.dataset, on, args.within, c.decider.freshness_days)
               + policy_alerts(c.decider, on, args.within) + unsourced_alerts(c.decider, on)
-              + notice_alerts(c.decider, on, args.within))
+              + notice_alerts(c.decider, on, args.within)
+              + model_alerts(c.decider, on, args.within))
     alerts = sorted(with_breaks(alerts, c.decider), key=lambda a: a.sort_key)
     if args.json:
         print(json.dumps({"as_of": on.isoformat(), "within_days": args.within,
@@ -452,6 +456,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--feature", required=True)
     sub.add_argument("--category", required=True)
     sub.add_argument("--route", required=True)
+    sub.add_argument("--model", help="the model the request names (policy facts model.*)")
     sub.add_argument("--as-of", default="today", help="evaluation date (YYYY-MM-DD or today+Nd)")
     sub.add_argument("--json", action="store_true", help="print the decision record as JSON")
     sub = add("routes", cmd_routes, "every route for a feature and categories, allowed first")
@@ -503,6 +508,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--within", type=int, default=60, help="days to look ahead (default 60)")
     sub.add_argument("--as-of", default="today", help="evaluation date (YYYY-MM-DD or today+Nd)")
     sub.add_argument("--json", action="store_true", help="machine-readable output")
+    from compliance.models.commands import register as add_model_commands
     from compliance.service.commands import register as add_service_commands
 
     add_service_commands(add, _Parser)
@@ -512,6 +518,7 @@ def build_parser() -> argparse.ArgumentParser:
     from compliance.observe.command import register as add_observe_commands
 
     add_observe_commands(add, _Parser)
+    add_model_commands(add, _Parser)
     return parser
 
 

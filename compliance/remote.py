@@ -114,7 +114,10 @@ class RemoteCompliance(Compliance):
             body["as_of"] = as_of.isoformat()
         return body
 
-    def decide(self, *, feature: str, category: str, route: str, as_of: date | None = None) -> Decision:
+    def decide(self, *, feature: str, category: str, route: str, as_of: date | None = None,
+               model: str | None = None) -> Decision:
+        if model is not None:  # the service's /v1/decide has no model field yet (service.md)
+            raise ComplianceError("the decision service does not take a model yet; decide in-process to name one")
         record = self._call("POST", "/v1/decide", self._request(feature, category, route, as_of))
         self.last_store_head = record.get("store_head", "")
         return decision_of(record)

@@ -59,7 +59,7 @@ class RouteLike(Protocol):
     @property
     def region(self) -> str | None: ...
     @property
-    def models(self) -> list[str]: ...
+    def model_ids(self) -> list[str]: ...
     @property
     def scan(self) -> object: ...
 
@@ -176,10 +176,10 @@ def _misfit(route: RouteLike, facts: CallFacts, hints: Hints) -> tuple[str | Non
         values[name] = value
         actual = {"processor": route.processor, "service": route.service, "region": route.region}.get(name)
         if name == "model":
-            if value is not None and route.models and served_model(value, route.models) is None:
+            if value is not None and route.model_ids and served_model(value, route.model_ids) is None:
                 return f"model {value!r} is not served on it", hinted
-            if value is None and options and route.models and not {norm(o) for o in options} & {
-                    norm(m) for m in route.models}:
+            if value is None and options and route.model_ids and not {norm(o) for o in options} & {
+                    norm(m) for m in route.model_ids}:
                 return f"none of the models {', '.join(options)} is served on it", hinted
             continue
         if name == "region":

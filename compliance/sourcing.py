@@ -5,8 +5,8 @@ A *public fact* is something about a real vendor or route that anyone could chec
 - provider: `hq_country`, `transfer_mechanism`, `dpa` and `baa` (that the vendor offers one, and on
   what terms; when the record has one), and one `certifications.<name>` per listed certification;
 - route: `processor`, `region`, `residency`, `retention_days`, `zero_data_retention` (whether and how
-  ZDR is available), `trains_on_inputs`, `models`, and `regional_premium` when the route sets one
-  (route-wide or per model).
+  ZDR is available), `trains_on_inputs`, `models`, `regional_premium` when the route sets one
+  (route-wide or per model), and `ip_indemnity` when the route records one (models.md).
 
 Each public fact needs exactly one source whose `field` is the fact's name, with an explicit
 `status`, an `as_of` date and a `url`; only an `unverified` source may lack a url, and then its note
@@ -82,6 +82,8 @@ def route_facts(r: d.Route) -> list[str]:
     fields = list(ROUTE_FACTS)
     if r.regional_premium is not None or r.regional_premium_models:
         fields.append("regional_premium")
+    if r.ip_indemnity is not None:
+        fields.append("ip_indemnity")
     return fields
 
 

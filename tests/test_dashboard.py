@@ -17,7 +17,7 @@ from compliance.store.tables import AuditEventRow
 from tests.conftest import open_store
 
 PAGES = ["overview_page", "providers_page", "routes_page", "checker_page", "policies_page", "costs_page",
-         "audit_page"]
+         "audit_page", "models_page"]
 
 
 def app() -> AppTest:
@@ -181,3 +181,12 @@ def test_an_unknown_user_is_a_viewer_without_edit_forms(app_env: Path, roles: Pa
     costs = signed_in("stranger@elsewhere.example", "costs_page")
     with pytest.raises(KeyError):
         costs.button(key="costs-save")
+
+
+def test_models_page_shows_the_recommendation_and_the_chart(app_env: Path) -> None:
+    at = open_page("models_page")
+    at.selectbox(key="models-feature").select("code-assistant").run()
+    at.date_input(key="models-date").set_value(date(2026, 12, 2)).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "gpt-5-mini" in at.success[0].value and "saves" in at.success[0].value
+    assert at.get("plotly_chart")

@@ -41,7 +41,7 @@ def options_for(decider: Decider, feature: d.Feature, categories: list[str], tie
     assert usage is not None
     options = []
     for route in dataset.routes:
-        candidates = [m for m in route.models if (tier_of(m, dataset.costs.projection) == tier if tier != "other"
+        candidates = [m for m in route.model_ids if (tier_of(m, dataset.costs.projection) == tier if tier != "other"
                                                   else m == model)]
         if not candidates:
             continue
@@ -70,7 +70,7 @@ class _Options:
 def _priced_options(dataset: d.DataSet, on: date, route_pos: dict[str, int]) -> dict[str, _Options]:
     by_tier: dict[str, list[tuple[str, str, Price]]] = {}
     for route in dataset.routes:
-        for model in route.models:
+        for model in route.model_ids:
             try:
                 price = price_for(route, model, on, dataset.costs.price_overrides)
             except PriceNotFound:
@@ -113,7 +113,7 @@ def compliance_cost_frame(decider: Decider, on: date, matrix: MatrixResult | Non
         tokens = np.array([usage.input_tokens * (1 - cached), usage.output_tokens, usage.input_tokens * cached])
         for i, flow in enumerate(feature.flows):
             route = routes[flow.route]
-            model = flow.model or (route.models[0] if route.models else "")
+            model = flow.model or (route.model_ids[0] if route.model_ids else "")
             tier = tier_of(model, dataset.costs.projection)
             rows_of_flow = result.allowed[feature_pos[feature.id], [category_pos[k] for k in flow.categories]]
             allowed_routes: np.ndarray = np.asarray(rows_of_flow.all(axis=0))
@@ -215,9 +215,9 @@ def unpriced_reason(decider: Decider, feature_id: str, route_id: str, on: date) 
         return "the feature belongs to no cost segment"
     first = feature.flows[0]
     routes = decider.routes
-    model = first.model or (routes[first.route].models[0] if routes[first.route].models else "")
+    model = first.model or (routes[first.route].model_ids[0] if routes[first.route].models else "")
     tier = tier_of(model, dataset.costs.projection)
-    candidates = [m for m in route.models if (tier_of(m, dataset.costs.projection) == tier if tier != OTHER_TIER
+    candidates = [m for m in route.model_ids if (tier_of(m, dataset.costs.projection) == tier if tier != OTHER_TIER
                                               else m == model)]
     if not candidates:
         return f"no {tier}-tier model on this route" if tier != OTHER_TIER else f"{model} is not offered here"
@@ -241,7 +241,7 @@ def route_costs(decider: Decider, feature_id: str, categories: list[str], on: da
         return {}
     routes = {r.id: r for r in dataset.routes}
     first = feature.flows[0]
-    model = first.model or (routes[first.route].models[0] if routes[first.route].models else "")
+    model = first.model or (routes[first.route].model_ids[0] if routes[first.route].model_ids else "")
     monthly_requests = feature.usage.requests_per_user_month * active_users(segment)
     best: dict[str, Option] = {}
     for option in options_for(decider, feature, categories, tier_of(model, dataset.costs.projection), model, on,

@@ -137,6 +137,6 @@ def route_model(route: d.Route, model: str | None) -> str:
     """The model a flow uses: its own, or the route's first."""
     if model:
         return model
-    if not route.models:
+    if not route.model_ids:
         raise PriceNotFound(f"a flow on route {route.id} names no model and the route lists none")
-    return route.models[0]
+    return route.model_ids[0]

@@ -142,7 +142,7 @@ class _Importer:
                 continue
             self.count(call)
         if new_rows:  # Core, not the ORM: one executemany, no objects
-            self.session.connection().execute(sa.insert(ObservedRecordRow.__table__), new_rows)  # type: ignore[arg-type,attr-defined]
+            self.session.connection().execute(sa.insert(ObservedRecordRow.__table__), new_rows)  # type: ignore[attr-defined]
         self.batch = []
 
     def count(self, call: Call) -> None:

@@ -107,7 +107,7 @@ class Placer:
         route = resolution.route
         model = call.model.rsplit("/", 1)[-1] if call.model else ""
         if route is not None:
-            model = served_model(model, self.routes[route].models) or model if model else ""
+            model = served_model(model, self.routes[route].model_ids) or model if model else ""
         seen: list[str] = []
         if feature is None:
             seen.append(f"feature={call.feature}" if call.feature else "feature=(none)")

@@ -29,7 +29,7 @@ from compliance.policy.evaluate import (
     unwaived,
 )
 from compliance.policy.evidence import SOURCED_FACTS, Evidence, note, route_evidence
-from compliance.policy.facts import SUBJECT_OF, category_facts, feature_facts, route_facts
+from compliance.policy.facts import SUBJECT_OF, category_facts, feature_facts, model_facts, route_facts
 from compliance.policy.policyset import Leaf, PolicyException, PolicySet, Rule, show
 from compliance.problems import NotFound, closest
 from compliance.store import documents as d
@@ -223,6 +223,7 @@ class Decider:
         self._features: dict[str, Subject] = {}
         self._categories: dict[str, Subject] = {}
         self._routes: dict[date, dict[str, Subject]] = {}
+        self._models: dict[tuple[str, str | None, date], Subject] = {}
 
     # --- subjects ----------------------------------------------------------------------------
     def _masks(self, subject: str, facts: dict[str, Any], on: date) -> tuple[int, int]:
@@ -280,6 +281,18 @@ class Decider:
                                           route_evidence(self.routes[route], self.providers, facts))
         return found
 
+    def _model(self, route: str, model: str | None, on: date) -> Subject:
+        """The named model's facts on the route (all unknown when no model is named); no scope of its own."""
+        key = (route, model, on)
+        found = self._models.get(key)
+        if found is None:
+            if len(self._models) > 4096:
+                self._models.clear()
+            facts = model_facts(self.routes.get(route), model, on)
+            true, maybe = self._masks("model", facts, on)
+            found = self._models[key] = Subject(facts, true, maybe, -1)
+        return found
+
     def check_known(self, kind: str, value: str, known: dict[str, Any]) -> None:
         if value not in known:
             raise NotFound(f"unknown {kind} {value!r}{closest(value, known)}")
@@ -291,10 +304,12 @@ class Decider:
                 if exception_covers(self.hierarchy, exc, feature, category, route, on)]
 
     # --- the decision ------------------------------------------------------------------------
-    def decide(self, feature: str, category: str, route: str, on: date) -> Decision:
+    def decide(self, feature: str, category: str, route: str, on: date, model: str | None = None) -> Decision:
+        """May `feature` send `category` through `route` on `on` (with `model`, when the request names one)?"""
         check_evaluation_day(on)
         f, c, r = self.feature_subject(feature), self.category_subject(category), self.route_subject(route, on)
-        true, maybe = f.true | c.true | r.true, f.maybe | c.maybe | r.maybe
+        m = self._model(route, model, on)
+        true, maybe = f.true | c.true | r.true | m.true, f.maybe | c.maybe | r.maybe | m.maybe
         in_scope = f.scope & c.scope & r.scope
         denies: list[tuple[CompiledRule, int]] = []
         allows: list[CompiledRule] = []
@@ -322,7 +337,7 @@ class Decider:
             else:
                 allow_misses.append(compiled)
         digest = self.policies.digest
-        facts = {**f.facts, **c.facts, **r.facts}
+        facts = {**f.facts, **c.facts, **r.facts, **m.facts}
         if combine(bool(allows), bool(denies)):
             return Decision(feature, category, route, on, "allow", [a.rule.id for a in allows],
                             [a.render(facts) for a in allows], waived, [], [], digest,

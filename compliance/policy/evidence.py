@@ -24,6 +24,7 @@ ROUTE_SOURCED = {
     "route.service": ("service",), "route.region": ("region",), "route.residency": ("residency",),
     "route.zero_data_retention": ("zero_data_retention",), "route.retention_days": ("retention_days",),
     "route.trains_on_inputs": ("trains_on_inputs",),
+    "route.ip_indemnity.covered": ("ip_indemnity.covered", "ip_indemnity"),
 }
 PROVIDER_SOURCED = {
     "hq_country": ("hq_country",), "transfer_mechanism": ("transfer_mechanism",),

@@ -99,13 +99,34 @@ ROUTE_FACTS: dict[str, FactType] = {
     "route.trains_on_inputs": BOOL,
     "route.status": _enum(RouteStatus),
     "route.stale": BOOL,
+    "route.ip_indemnity.covered": BOOL,  # unknown when the route records no ip_indemnity (models.md)
     **_provider_facts("processor"),
     **NOTICE_FACTS,
     **_provider_facts("model_provider"),
 }
-FACTS: dict[str, FactType] = {**FEATURE_FACTS, **CATEGORY_FACTS, **ROUTE_FACTS}
+# Facts of the model a request names (models.md); unknown when it names none or the route does not serve it.
+MODEL_FACTS: dict[str, FactType] = {
+    "model.id": STR,
+    "model.retires_on": DATE,
+    "model.deprecated": BOOL,
+}
+FACTS: dict[str, FactType] = {**FEATURE_FACTS, **CATEGORY_FACTS, **ROUTE_FACTS, **MODEL_FACTS}
 SUBJECT_OF = {path: path.split(".")[0] if not path.startswith(("processor.", "model_provider.")) else "route"
               for path in FACTS}
+
+
+def model_facts(route: d.Route | None, model: str | None, on: date) -> dict[str, Any]:
+    """`model.*` for a request that names `model` on `route`: a model served there without a recorded
+    deprecation is not deprecated; a model not served there, or no model, leaves every fact unknown."""
+    if route is None or model is None or model not in route.model_ids:
+        return dict.fromkeys(MODEL_FACTS)
+    entry = route.model_entry(model)
+    deprecated_on = entry.deprecated_on if entry else None
+    return {
+        "model.id": model,
+        "model.retires_on": entry.retires_on if entry else None,
+        "model.deprecated": deprecated_on is not None and deprecated_on <= on,
+    }
 
 
 def feature_facts(feature: d.Feature) -> dict[str, Any]:
@@ -183,6 +204,7 @@ def route_facts(route: d.Route, providers: dict[str, d.Provider], on: date, wind
         "route.trains_on_inputs": route.trains_on_inputs,
         "route.status": route.status.value,
         "route.stale": route_stale(route.last_verified_on, on, window_days),
+        "route.ip_indemnity.covered": route.ip_indemnity.covered if route.ip_indemnity else None,
         **provider_facts("processor", providers.get(route.processor), on),
         **notice_facts(route.processor, notice, on),
         **provider_facts("model_provider", providers.get(route.model_provider), on),

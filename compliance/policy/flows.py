@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from compliance.models.lifecycle import flow_model, retirement_problem
 from compliance.policy.decide import Decider, Decision
 from compliance.policy.evidence import note
 
@@ -19,10 +20,11 @@ class FlowResult:
     model: str | None
     share: float
     decisions: tuple[Decision, ...]
+    retired: str | None = None  # why the flow's model no longer answers (models/lifecycle.py), or None
 
     @property
     def compliant(self) -> bool:
-        return all(d.allowed for d in self.decisions)
+        return self.retired is None and all(d.allowed for d in self.decisions)
 
     @property
     def violations(self) -> tuple[Decision, ...]:
@@ -66,7 +68,9 @@ def evaluate_flows(decider: Decider, on: date, feature: str | None = None) -> li
         features = [decider.features[feature]]
     return [
         FlowResult(f.id, i, flow.route, flow.model, flow.share,
-                   tuple(decider.decide(f.id, key, flow.route, on) for key in flow.categories))
+                   tuple(decider.decide(f.id, key, flow.route, on, flow.model) for key in flow.categories),
+                   retirement_problem(decider.routes.get(flow.route),
+                                      flow_model(flow, decider.routes.get(flow.route)), on))
         for f in features for i, flow in enumerate(f.flows)
     ]
 

@@ -154,6 +154,8 @@ class Matrix:
     def _static_values(self, leaf: Leaf) -> np.ndarray:
         subject = SUBJECT_OF[leaf.fact]
         test = leaf_test(leaf)
+        if subject == "model":  # the matrix asks without naming a model: model facts are unknown
+            return np.array([test(None, date.min)], dtype=np.int8).reshape(1, 1, 1)
         facts = [self.decider.feature_subject(k).facts for k in self.features] if subject == "feature" else \
             [self.decider.category_subject(k).facts for k in self.categories]
         today = date.min  # feature and category facts never depend on the date

@@ -16,7 +16,8 @@ from compliance.store.validate import read_data_dir
 from compliance.yamlsource import read_yaml
 
 FILE_KEYS = {"data", "description", "cases"}
-CASE_KEYS = {"name", "feature", "category", "route", "as_of", "expect", "rules", "waived_by", "unknown_facts", "note"}
+CASE_KEYS = {"name", "feature", "category", "route", "model", "as_of", "expect", "rules", "waived_by", "unknown_facts",
+             "note"}
 
 
 @dataclass
@@ -123,7 +124,8 @@ def _run_case(file: str, line: int | None, index: int, case: Any, decider: Decid
                                                          f"from {first} to {last}"))
         return None
     try:
-        decision = decider.decide(str(case["feature"]), str(case["category"]), str(case["route"]), as_of)
+        model = str(case["model"]) if case.get("model") is not None else None
+        decision = decider.decide(str(case["feature"]), str(case["category"]), str(case["route"]), as_of, model)
     except Exception as exc:  # an unknown id in a case is a problem in the test file
         report.problems.append(Problem(file, line, name, str(exc)))
         return None

@@ -57,7 +57,11 @@ def source_rows(sources: list[d.Source], *, provider_id: str | None = None,
 
 
 def route_values(r: d.Route) -> dict[str, Any]:
-    values = r.model_dump(exclude={"id", "model_provider", "processor", "sources"})
+    values = r.model_dump(exclude={"id", "model_provider", "processor", "sources", "models", "ip_indemnity",
+                                   "latency"})
+    values["models"] = [m if isinstance(m, str) else m.model_dump(mode="json", exclude_none=True) for m in r.models]
+    values["ip_indemnity"] = r.ip_indemnity.model_dump(mode="json", exclude_none=True) if r.ip_indemnity else None
+    values["latency"] = [x.model_dump(mode="json", exclude_none=True) for x in r.latency]
     values["model_provider_id"] = r.model_provider
     values["processor_id"] = r.processor
     return values
@@ -80,6 +84,10 @@ def segment_values(s: d.CostSegment) -> dict[str, Any]:
 
 def override_values(o: d.PriceOverride) -> dict[str, Any]:
     return o.model_dump(exclude={"id"})
+
+
+def eval_values(e: d.EvalResult) -> dict[str, Any]:
+    return e.model_dump(exclude={"id"})
 
 
 def read_dataset(session: Session, only: tuple[str, str] | None = None) -> d.DataSet:
@@ -179,6 +187,7 @@ def read_dataset(session: Session, only: tuple[str, str] | None = None) -> d.Dat
                 purposes=list(f.purposes or []), data_subjects=list(f.data_subjects or []), legal_basis=f.legal_basis,
                 customer_data=f.customer_data, ai_act=d.AiAct.model_validate(f.ai_act) if f.ai_act else None,
                 services=list(f.services or []),
+                quality=f.quality, latency=f.latency,
             ))
 
     segments = []
@@ -192,6 +201,11 @@ def read_dataset(session: Session, only: tuple[str, str] | None = None) -> d.Dat
         query = filtered(select(t.PriceOverrideRow), t.PriceOverrideRow.id, "price_override")
         overrides = [d.PriceOverride(**{name: getattr(o, name) for name in d.PriceOverride.model_fields})
                      for o in session.exec(query.order_by(col(t.PriceOverrideRow.position)))]
+    evals = []
+    if wanted("eval"):
+        query = filtered(select(t.EvalResultRow), t.EvalResultRow.id, "eval")
+        evals = [d.EvalResult(**{name: getattr(e, name) for name in d.EvalResult.model_fields})
+                 for e in session.exec(query.order_by(col(t.EvalResultRow.position)))]
     projection = d.Projection()
     projection_row = session.get(t.ProjectionRow, 1) if wanted("projection") else None
     if projection_row is not None:
@@ -202,6 +216,7 @@ def read_dataset(session: Session, only: tuple[str, str] | None = None) -> d.Dat
     return d.DataSet(
         providers=providers, routes=routes, categories=categories, features=features,
         costs=d.Costs(segments=segments, projection=projection, price_overrides=overrides), notice=notice,
+        evals=evals,
     )
 
 

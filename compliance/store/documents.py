@@ -11,7 +11,17 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+    model_validator,
+)
 
 from compliance.store.enums import (
     AiRisk,
@@ -151,6 +161,55 @@ class ScanHints(_Doc):
     env: dict[Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=200)], ShortText] = {}
 
 
+class ModelEntry(_Doc):
+    """A model served on a route, with its lifecycle (models.md): the vendor's dates, and what replaces it."""
+
+    id: ShortText
+    released_on: Day | None = None
+    deprecated_on: Day | None = None
+    retires_on: Day | None = None
+    successor: ShortText | None = None
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> ModelEntry:
+        if self.deprecated_on and self.retires_on and self.retires_on < self.deprecated_on:
+            raise ValueError(f"retires_on {self.retires_on} is before deprecated_on {self.deprecated_on}")
+        if self.released_on and self.retires_on and self.retires_on < self.released_on:
+            raise ValueError(f"retires_on {self.retires_on} is before released_on {self.released_on}")
+        return self
+
+
+def _model_kind(value: Any) -> str:
+    return "id" if isinstance(value, str) else "entry"
+
+
+# A string is a model id, a mapping a lifecycle entry: errors name only the form that was written.
+ModelItem = Annotated[
+    Annotated[ShortText, Tag("id")] | Annotated[ModelEntry, Tag("entry")], Discriminator(_model_kind)]
+
+
+class IpIndemnity(_Doc):
+    """Whether the processor on a route defends us against third-party copyright claims over outputs."""
+
+    covered: bool
+    conditions: Text | None = None
+    source: Text | None = None
+
+
+class LatencyFact(_Doc):
+    """Measured latency of one model on a route: time to first token and output throughput (p50)."""
+
+    model: ShortText
+    ttft_p50_ms: Annotated[float, Field(ge=0, le=600_000)]
+    output_tokens_per_s: Annotated[float, Field(gt=0, le=100_000)]
+    as_of: Day | None = None
+    source: Text | None = None
+
+    def expected_ms(self, output_tokens: int) -> float:
+        """Expected latency of a request = TTFT + output tokens / throughput (models.md)."""
+        return self.ttft_p50_ms + output_tokens / self.output_tokens_per_s * 1000.0
+
+
 class Route(_Doc):
     id: Id
     name: ShortText
@@ -168,12 +227,26 @@ class Route(_Doc):
     # per-model premium where it differs from the route's (e.g. OpenAI's residency uplift only for
     # models released on/after 2026-03-05); keys must be in `models`
     regional_premium_models: dict[ShortText, Premium] = {}
-    models: list[ShortText] = []
+    models: list[ModelItem] = []  # a plain id, or an id with its lifecycle
     last_verified_on: Day | None = None
     verified_by: ShortText | None = None
     notes: Text | None = None
     sources: list[Source] = []
     scan: ScanHints | None = None  # hints for `python -m compliance scan` (scan.md)
+    ip_indemnity: IpIndemnity | None = None
+    latency: list[LatencyFact] = []
+
+    @property
+    def model_ids(self) -> list[str]:
+        """The ids of the models served here, in file order (entries may carry a lifecycle)."""
+        return [m if isinstance(m, str) else m.id for m in self.models]
+
+    def model_entry(self, model: str) -> ModelEntry | None:
+        """The lifecycle entry of `model` on this route, if the file gave one."""
+        return next((m for m in self.models if isinstance(m, ModelEntry) and m.id == model), None)
+
+    def latency_of(self, model: str) -> LatencyFact | None:
+        return next((x for x in self.latency if x.model == model), None)
 
 
 class Category(_Doc):
@@ -194,6 +267,17 @@ class Flow(_Doc):
     categories: Annotated[list[Id], Field(min_length=1)]
     model: ShortText | None = None
     share: Annotated[float, Field(gt=0, le=1)] = 1.0
+
+
+class QualityNeed(_Doc):
+    """The eval score a feature needs on a metric before a model is good enough for it."""
+
+    metric: ShortText
+    min: float
+
+
+class LatencyNeed(_Doc):
+    p50_ms: Annotated[float, Field(gt=0, le=3_600_000)]
 
 
 class Usage(_Doc):
@@ -231,10 +315,26 @@ class Feature(_Doc):
     customer_data: bool | None = None  # our customers' data under our DPA with them; unset = segment is b2b
     ai_act: AiAct | None = None
     services: list[ShortText] = []  # telemetry `service.name`s whose LLM calls belong to this feature (observe.md)
+    quality: QualityNeed | None = None  # what an eval must show (models.md)
+    latency: LatencyNeed | None = None
 
     @property
     def processes_customer_data(self) -> bool:
         return self.customer_data if self.customer_data is not None else self.segment == Segment.b2b
+
+
+class EvalResult(_Doc):
+    """How well `model` did on `feature`'s eval set (models.md); `id` is given on load when absent."""
+
+    id: Id | None = None
+    feature: Id
+    model: ShortText
+    route: Id | None = None
+    metric: ShortText
+    score: float
+    samples: Annotated[int, Field(ge=0, le=100_000_000)]
+    run_on: Day
+    source: Text
 
 
 class CostSegment(_Doc):
@@ -302,3 +402,4 @@ class DataSet(_Doc):
     features: list[Feature] = []
     costs: Costs = Costs()
     notice: Notice | None = None  # data/subprocessors.yaml; None when the file is absent
+    evals: list[EvalResult] = []

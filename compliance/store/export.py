@@ -59,6 +59,7 @@ def dataset_files(dataset: d.DataSet) -> dict[str, dict[str, Any]]:
         "categories.yaml": {"categories": _items(dataset.categories)},
         "features.yaml": {"features": _items(dataset.features)},
         "costs.yaml": costs,
+        "evals.yaml": {"evals": _items(dataset.evals)},
     }
     if dataset.notice is not None:
         files["subprocessors.yaml"] = {"notice": _plain(dataset.notice.model_dump(exclude_none=True))}

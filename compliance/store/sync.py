@@ -71,6 +71,7 @@ KINDS: tuple[Kind, ...] = (
     Kind("segment", t.CostSegmentRow, d.CostSegment, "id", lambda s: s.costs.segments, convert.segment_values),
     Kind("price_override", t.PriceOverrideRow, d.PriceOverride, "id", lambda s: s.costs.price_overrides,
          convert.override_values),
+    Kind("eval", t.EvalResultRow, d.EvalResult, "id", lambda s: s.evals, convert.eval_values),
 )
 KIND_OF = {kind.entity: kind for kind in KINDS}
 _OWNER_COLUMN = {"provider": "provider_id", "route": "route_id", "feature": "feature_id"}

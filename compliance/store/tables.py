@@ -186,11 +186,13 @@ class RouteRow(Versioned, table=True):
     price_provider: str | None = Field(default=None, max_length=ID_LEN)
     regional_premium: float | None = None
     regional_premium_models: dict[str, float] = Field(default_factory=dict, sa_type=sa.JSON)
-    models: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    models: list[Any] = Field(default_factory=list, sa_type=sa.JSON)  # ids, or {id, lifecycle dates, successor}
     last_verified_on: date | None = None
     verified_by: str | None = Field(default=None, max_length=NAME_LEN)
     notes: str | None = Field(default=None, max_length=TEXT_LEN)
     scan: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)  # scan hints: {hosts, env}
+    ip_indemnity: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)  # {covered, conditions?, source?}
+    latency: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON)  # per model: ttft, throughput
 
 
 class CategoryRow(Versioned, table=True):
@@ -257,6 +259,8 @@ class FeatureRow(Versioned, table=True):
     )
     ai_act: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     services: list[str] = Field(default_factory=list, sa_type=sa.JSON)  # telemetry service.name values (observe)
+    quality: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)  # {metric, min}
+    latency: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)  # {p50_ms}
 
 
 class FlowRow(SQLModel, table=True):
@@ -355,6 +359,26 @@ class NoticeRow(Versioned, table=True):
     id: int = Field(default=1, primary_key=True)
     notice_days: int = 30
     announcements: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON)
+
+
+class EvalResultRow(Versioned, table=True):
+    """How well a model did on a feature's eval set (models.md). Model ids are labels, like route models."""
+
+    __tablename__ = "eval_result"
+    __table_args__ = (
+        sa.CheckConstraint("samples >= 0", name="samples"),
+    )
+
+    id: str = Field(primary_key=True, max_length=ID_LEN)
+    position: int = 0
+    feature: str = Field(sa_column_args=[ref("feature.id", "CASCADE")], max_length=ID_LEN, index=True)
+    model: str = Field(max_length=NAME_LEN)
+    route: str | None = Field(default=None, sa_column_args=[ref("route.id", "CASCADE")], max_length=ID_LEN)
+    metric: str = Field(max_length=NAME_LEN)
+    score: float
+    samples: int
+    run_on: date
+    source: str = Field(max_length=TEXT_LEN)
 
 
 class AuditEventRow(SQLModel, table=True):
@@ -459,6 +483,7 @@ class ObservedUsageRow(SQLModel, table=True):
 
 EDITABLE_TABLES = (
     ProviderRow, RouteRow, CategoryRow, FeatureRow, CostSegmentRow, ProjectionRow, PriceOverrideRow, NoticeRow,
+    EvalResultRow,
 )
 
 

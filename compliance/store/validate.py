@@ -24,6 +24,7 @@ FILES: dict[str, tuple[str, ...]] = {
     "features.yaml": ("features",),
     "costs.yaml": ("segments", "projection", "price_overrides"),
     "subprocessors.yaml": ("notice",),
+    "evals.yaml": ("evals",),
 }
 ITEM_MODELS: dict[str, type[BaseModel]] = {
     "providers": d.Provider,
@@ -32,6 +33,7 @@ ITEM_MODELS: dict[str, type[BaseModel]] = {
     "features": d.Feature,
     "segments": d.CostSegment,
     "price_overrides": d.PriceOverride,
+    "evals": d.EvalResult,
 }
 ITEM_KEY = {"categories": "key"}
 
@@ -100,7 +102,7 @@ class _Reader:
                 good.append((path, model.model_validate(item)))
             except ValidationError as exc:
                 for error in exc.errors():
-                    self.report(doc, (*path, *error["loc"]), describe_error(error), label)
+                    self.report(doc, (*path, *_without_tags(error["loc"])), describe_error(error), label)
         return good
 
     def single(self, doc: YamlDocument, section: str, model: type[BaseModel], raw: Any) -> BaseModel | None:
@@ -112,6 +114,12 @@ class _Reader:
             for error in exc.errors():
                 self.report(doc, (section, *error["loc"]), describe_error(error))
             return None
+
+
+def _without_tags(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """An error's location without the union tag of a route's model entry (`models[2].entry` -> `models[2]`)."""
+    return tuple(part for i, part in enumerate(loc)
+                 if not (part in ("id", "entry") and i >= 2 and loc[i - 2] == "models" and isinstance(loc[i - 1], int)))
 
 
 def _segments_as_list(doc: YamlDocument, raw: Any) -> Any:
@@ -202,6 +210,12 @@ def read_data_dir(directory: Path) -> tuple[d.DataSet | None, list[Problem], dic
     for n, override in enumerate(overrides, start=1):
         if override.id is None:
             override.id = f"override-{n}"
+    evals = [x.item for x in located["evals"]]
+    taken = {e.id for e in evals if e.id}
+    for n, result in enumerate(evals, start=1):
+        if result.id is None:
+            result.id = next(f"eval-{k}" for k in range(n, n + len(evals) + 1) if f"eval-{k}" not in taken)
+            taken.add(result.id)
     dataset = d.DataSet(
         providers=[x.item for x in located["providers"]],
         routes=[x.item for x in located["routes"]],
@@ -213,6 +227,7 @@ def read_data_dir(directory: Path) -> tuple[d.DataSet | None, list[Problem], dic
             price_overrides=overrides,
         ),
         notice=notice,
+        evals=evals,
     )
     return dataset, [], docs
 
@@ -236,7 +251,7 @@ def _unique(reader: _Reader, entries: list[_Located], key: str, what: str) -> se
 def _check_references(reader: _Reader, located: dict[str, list[_Located]]) -> None:
     for section, what in (("providers", "provider id"), ("routes", "route id"), ("categories", "category key"),
                           ("features", "feature id"), ("segments", "segment id"),
-                          ("price_overrides", "price override id")):
+                          ("price_overrides", "price override id"), ("evals", "eval id")):
         _unique(reader, located[section], ITEM_KEY.get(section, "id"), what)
     providers = reader.declared.get("providers", set())
     routes = reader.declared.get("routes", set())
@@ -264,14 +279,17 @@ def _check_references(reader: _Reader, located: dict[str, list[_Located]]) -> No
             if signed and expires and expires < signed:
                 reader.report(entry.doc, (*entry.path, kind, "expires_on"), "expires before it was signed", p.id)
 
+    route_models: dict[str, set[str]] = {}
     for entry in located["routes"]:
         r = entry.item
         missing(entry, ("model_provider",), r.model_provider, providers, "provider")
         missing(entry, ("processor",), r.processor, providers, "provider")
         for model in r.regional_premium_models:
-            if model not in r.models:
+            if model not in r.model_ids:
                 reader.report(entry.doc, (*entry.path, "regional_premium_models", model),
-                              f"model {model!r} is not in this route's models{closest(model, r.models)}", r.id)
+                              f"model {model!r} is not in this route's models{closest(model, r.model_ids)}", r.id)
+        _check_models(reader, entry)
+        route_models[r.id] = set(r.model_ids)
 
     for entry in located["categories"]:
         parent = entry.item.parent
@@ -320,6 +338,34 @@ def _check_references(reader: _Reader, located: dict[str, list[_Located]]) -> No
     for entry in located["segments"]:
         for i, fid in enumerate(entry.item.features):
             missing(entry, ("features", i), fid, features, "feature")
+
+    for entry in located["evals"]:
+        e = entry.item
+        missing(entry, ("feature",), e.feature, features, "feature")
+        if e.route is not None:
+            missing(entry, ("route",), e.route, routes, "route")
+            served = route_models.get(e.route)
+            if served is not None and e.model not in served:
+                reader.report(entry.doc, (*entry.path, "model"),
+                              f"route {e.route!r} does not serve model {e.model!r}{closest(e.model, served)}", e.id)
+
+
+def _check_models(reader: _Reader, entry: _Located) -> None:
+    """A route's models: each id once; a successor is another model (it may be served elsewhere)."""
+    r = entry.item
+    seen: set[str] = set()
+    for i, model in enumerate(r.models):
+        model_id = model if isinstance(model, str) else model.id
+        field = (*entry.path, "models", i) if isinstance(model, str) else (*entry.path, "models", i, "id")
+        if model_id in seen:
+            reader.report(entry.doc, field, f"model {model_id!r} is listed twice on this route", r.id)
+        seen.add(model_id)
+        if not isinstance(model, str) and model.successor == model_id:
+            reader.report(entry.doc, (*entry.path, "models", i, "successor"), "a model cannot succeed itself", r.id)
+    for i, fact in enumerate(r.latency):
+        if fact.model not in seen:
+            reader.report(entry.doc, (*entry.path, "latency", i, "model"),
+                          f"this route does not serve model {fact.model!r}{closest(fact.model, seen)}", r.id)
 
 
 def code_pattern_problem(pattern: str) -> str | None:

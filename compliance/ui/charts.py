@@ -132,3 +132,29 @@ def actual_vs_modelled(frame: pd.DataFrame) -> go.Figure:
                  height=max(260, 36 * long["feature_month"].nunique() + 120))
     fig.update_layout(legend=LEGEND_BELOW, xaxis_title="USD per month (log scale)", yaxis_title=None)
     return fig
+
+
+def model_options_scatter(frame: pd.DataFrame, metric: str, need: float | None) -> go.Figure:
+    """Cost per month vs eval score per (route, model): allowed options in colour, denied ones grey
+    with their rules in the hover text, the recommendation ringed, the quality need as a line."""
+    fig = go.Figure()
+    scored = frame.dropna(subset=["score", "monthly_cost"])
+    for allowed, name, colour in ((True, "allowed", ALLOW_COLOUR), (False, "denied by policy", NEUTRAL_COLOUR)):
+        part = scored[scored["allowed"] == allowed]
+        if part.empty:
+            continue
+        fig.add_trace(go.Scatter(
+            x=part["monthly_cost"], y=part["score"], mode="markers", name=name,
+            marker={"size": 12, "color": colour, "opacity": 1.0 if allowed else 0.5},
+            text=part["option"], customdata=part[["policy"]].to_numpy(),
+            hovertemplate="%{text}<br>$%{x:,.0f}/month<br>" + metric + " %{y:.2f}<br>%{customdata[0]}<extra></extra>"))
+    chosen = scored[scored["recommended"]]
+    if not chosen.empty:
+        fig.add_trace(go.Scatter(x=chosen["monthly_cost"], y=chosen["score"], mode="markers", name="recommended",
+                                 marker={"size": 22, "color": "rgba(0,0,0,0)", "line": {"width": 3, "color": "black"}},
+                                 hoverinfo="skip"))
+    if need is not None:
+        fig.add_hline(y=need, line={"color": DENY_COLOUR, "dash": "dash"}, annotation_text=f"needed: {need:.2f}")
+    fig.update_layout(xaxis_title="cost per month (USD)", yaxis_title=f"eval: {metric}", legend=LEGEND_BELOW,
+                      margin={"t": 30, "l": 0, "r": 0}, height=420)
+    return fig

@@ -20,6 +20,7 @@ from compliance import costs
 from compliance.access import LOCAL_ADMIN, Actor
 from compliance.alerts import Alert, policy_alerts, provider_alerts, store_alerts, unsourced_alerts, with_breaks
 from compliance.api import Compliance
+from compliance.models.retirements import model_alerts
 from compliance.observe.report import ObserveReport, observed_report
 from compliance.policy.language import Vocabulary, policy_files, read_policy_dir
 from compliance.policy.matrix import Matrix, MatrixResult
@@ -143,7 +144,8 @@ def alerts(key: tuple[int, tuple[tuple[str, int, int], ...]], on: date, within: 
     found = store_alerts(snap.dataset, on, within, store().settings.freshness_days)
     if snap.compliance is not None:
         decider = snap.compliance.decider
-        found = with_breaks(found + policy_alerts(decider, on, within) + unsourced_alerts(decider, on), decider)
+        found = with_breaks(found + policy_alerts(decider, on, within) + unsourced_alerts(decider, on)
+                            + model_alerts(decider, on, within), decider)
     return sorted(found, key=lambda a: a.sort_key)
 
 

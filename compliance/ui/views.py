@@ -92,7 +92,7 @@ def routes_frame(dataset: d.DataSet, on: date, freshness_days: int = FRESHNESS_D
             "zero_data_retention": r.zero_data_retention,
             "retention_days": r.retention_days, "trains_on_inputs": r.trains_on_inputs, "status": r.status.value,
             "last_verified_on": r.last_verified_on, "stale": stale,
-            "models": ", ".join(r.models), "unverified_facts": ", ".join(_unverified(r.sources)),
+            "models": ", ".join(r.model_ids), "unverified_facts": ", ".join(_unverified(r.sources)),
             "who_processes": processor_note(r, providers),
         })
     return pd.DataFrame(rows)

@@ -1,0 +1,1 @@
+"""Models on routes: lifecycle (deprecation, retirement, successor), evals, latency, and the advisor."""
