@@ -32,10 +32,10 @@ def test_promptfoo_results_map_to_models_and_list_unknown_ids() -> None:
     found = read_file(PROMPTFOO, feature="code-assistant", dataset=example())
     assert found.unknown == ["anthropic:messages:claude-sonnet-9"]
     by_key = {(e.model, e.route, e.metric): e for e in found.results}
-    # gpt-5-mini is served on two OpenAI API routes (global and EU): a model-only result, no guessed route
-    mini = by_key[("gpt-5-mini", None, "pass_rate")]
-    assert (mini.score, mini.samples, mini.run_on) == (0.5, 2, date(2026, 11, 18))
-    assert by_key[("gpt-5-mini", None, "correctness")].score == 0.75
+    # gpt-5.6-sol is served on two OpenAI API routes (global and EU): a model-only result, no guessed route
+    sol = by_key[("gpt-5.6-sol", None, "pass_rate")]
+    assert (sol.score, sol.samples, sol.run_on) == (0.5, 2, date(2026, 11, 18))
+    assert by_key[("gpt-5.6-sol", None, "correctness")].score == 0.75
     haiku = by_key[("global.anthropic.claude-haiku-4-5-20251001-v1:0", "claude-bedrock-global", "pass_rate")]
     assert (haiku.score, haiku.samples) == (1.0, 1)
 
@@ -99,18 +99,18 @@ def test_cli_import_of_a_file_that_is_not_an_eval_is_exit_2(env: Path, tmp_path:
 
 
 def test_evals_yaml_rejects_an_unknown_feature_with_file_and_line(data_dir: Path) -> None:
-    replace_in(data_dir / "evals.yaml", "feature: code-assistant, model: gpt-5,",
-               "feature: code-asistant, model: gpt-5,")
+    replace_in(data_dir / "evals.yaml", "feature: code-assistant, model: gpt-5.6-sol,",
+               "feature: code-asistant, model: gpt-5.6-sol,")
     _, problems, _ = read_data_dir(data_dir)
     problem, = problems
     assert problem.file.endswith("evals.yaml") and problem.line == 6 and "code-assistant" in problem.message
 
 
 def test_evals_yaml_rejects_a_model_the_route_does_not_serve(data_dir: Path) -> None:
-    replace_in(data_dir / "evals.yaml", "model: gpt-5-mini, route: openai-direct",
+    replace_in(data_dir / "evals.yaml", "model: gpt-5.6-terra, route: openai-direct",
                "model: gpt-5-nano, route: openai-direct")
     _, problems, _ = read_data_dir(data_dir)
-    assert [p.field for p in problems] == ["evals[code-gpt-5-mini].model"]
+    assert [p.field for p in problems] == ["evals[code-gpt-5-6-terra].model"]
 
 
 def test_routes_yaml_rejects_latency_for_a_model_not_served(data_dir: Path) -> None:
@@ -122,11 +122,12 @@ def test_routes_yaml_rejects_latency_for_a_model_not_served(data_dir: Path) -> N
 
 
 def test_routes_yaml_rejects_retirement_before_deprecation(data_dir: Path) -> None:
-    replace_in(data_dir / "routes.yaml", "deprecated_on: 2026-10-22, retires_on: 2027-01-14",
-               "deprecated_on: 2027-10-22, retires_on: 2027-01-14")
+    replace_in(data_dir / "routes.yaml", "{id: gpt-5, released_on: 2025-08-07, retires_on: 2026-12-11}",
+               "{id: gpt-5, deprecated_on: 2027-08-07, retires_on: 2026-12-11}")
     _, problems, _ = read_data_dir(data_dir)
     problem, = problems
     assert "before deprecated_on" in problem.message and problem.file.endswith("routes.yaml")
+    assert problem.field == "routes[openai-direct-eu].models[2]"
 
 
 def test_lifecycle_indemnity_latency_and_evals_survive_load_and_export(env: Path, tmp_path: Path) -> None:
@@ -136,8 +137,9 @@ def test_lifecycle_indemnity_latency_and_evals_survive_load_and_export(env: Path
     assert problems == [] and exported is not None
     original = example()
     assert exported.model_dump(mode="json") == original.model_dump(mode="json")
+    eu = next(r for r in exported.routes if r.id == "openai-direct-eu")
+    entry = eu.model_entry("gpt-5-mini")
+    assert entry is not None and entry.retires_on == date(2026, 12, 11) and entry.successor == "gpt-5.6-terra"
     route = next(r for r in exported.routes if r.id == "openai-direct")
-    entry = route.model_entry("gpt-4.1")
-    assert entry is not None and entry.retires_on == date(2027, 1, 14) and entry.successor == "gpt-5"
     assert route.ip_indemnity is not None and route.ip_indemnity.covered is True
-    assert route.latency_of("gpt-5-mini") is not None
+    assert route.latency_of("gpt-5.6-terra") is not None

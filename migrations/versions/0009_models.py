@@ -2,7 +2,7 @@
 latency needs on features, and eval results
 
 Revision ID: 0009_models
-Revises: 0005_audit_mac
+Revises: 0006_route_premium_models (main after issue 11; the lead re-chains)
 Create Date: 2026-12-02
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_models"
-down_revision = "0005_audit_mac"
+down_revision = "0006_route_premium_models"
 branch_labels = None
 depends_on = None
 
