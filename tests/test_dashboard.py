@@ -188,5 +188,5 @@ def test_models_page_shows_the_recommendation_and_the_chart(app_env: Path) -> No
     at.selectbox(key="models-feature").select("code-assistant").run()
     at.date_input(key="models-date").set_value(date(2026, 12, 2)).run()
     assert not at.exception, [e.value for e in at.exception]
-    assert "gpt-5-mini" in at.success[0].value and "saves" in at.success[0].value
+    assert "gpt-5.6-terra" in at.success[0].value and "saves" in at.success[0].value
     assert at.get("plotly_chart")

@@ -13,10 +13,12 @@ from compliance.ui import state
 from compliance.ui.overview import headline
 
 FIX_PAGE = {"dpa": "providers", "baa": "providers", "certification": "providers", "review": "providers",
-            "route": "routes", "exception": "policies", "provider_source": "providers", "route_source": "routes"}
+            "route": "routes", "exception": "policies", "provider_source": "providers", "route_source": "routes",
+            "model": "models"}
 PAGES = {"providers": ("compliance/ui/providers_page.py", "Providers & DPAs"),
          "routes": ("compliance/ui/routes_page.py", "Routes"),
-         "policies": ("compliance/ui/policies_page.py", "Policies")}
+         "policies": ("compliance/ui/policies_page.py", "Policies"),
+         "models": ("compliance/ui/models_page.py", "Models")}
 
 st.title("LLM compliance overview")
 st.caption("Example data of a fictional company: verify every fact before relying on it. Not legal advice.")
