@@ -257,3 +257,11 @@ def test_the_advisor_asks_per_model_when_the_policy_reads_model_facts() -> None:
     by_model = {o.model: o for o in advice.options if o.route == "cloud-eu"}
     assert not by_model["old-model"].allowed and by_model["old-model"].denied_by == ("no-deprecated-models",)
     assert advice.recommendation is not None and advice.recommendation.model == "good-model"
+
+
+def test_the_fitted_price_decline_sits_beside_the_assumed_scenarios() -> None:
+    from compliance.costs.history import fitted_annual_decline, fitted_vs_assumed, gpt4_class_points
+
+    trend = fitted_vs_assumed({"conservative": 0.2, "base": 0.5, "aggressive": 0.8})
+    assert trend.fitted == pytest.approx(fitted_annual_decline(gpt4_class_points()))
+    assert trend.closest == "aggressive"  # GPT-4 class fell about 77% a year

@@ -215,7 +215,7 @@ def unpriced_reason(decider: Decider, feature_id: str, route_id: str, on: date) 
         return "the feature belongs to no cost segment"
     first = feature.flows[0]
     routes = decider.routes
-    model = first.model or (routes[first.route].model_ids[0] if routes[first.route].models else "")
+    model = first.model or (routes[first.route].model_ids[0] if routes[first.route].model_ids else "")
     tier = tier_of(model, dataset.costs.projection)
     candidates = [m for m in route.model_ids if (tier_of(m, dataset.costs.projection) == tier if tier != OTHER_TIER
                                               else m == model)]

@@ -8,6 +8,7 @@ genai-prices data, so the check runs offline and follows the pinned package.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import date
 
 from compliance.costs.prices import list_price
@@ -52,3 +53,26 @@ def launch_ratio() -> float:
     """GPT-4's blended price over GPT-3.5's at GPT-4's launch."""
     gpt4, day = GPT4_CLASS[0]
     return blended(gpt4, day) / blended(*GPT35_AT_GPT4_LAUNCH)
+
+
+
+@dataclass(frozen=True)
+class DeclineFit:
+    """A model family's annual price decline fitted from history, beside the projection's scenarios."""
+
+    family: str
+    start: date
+    end: date
+    fitted: float
+    assumed: dict[str, float]
+    closest: str | None  # the assumed scenario nearest the fitted decline
+
+
+def fitted_vs_assumed(scenarios: dict[str, float]) -> DeclineFit:
+    """The GPT-4-class decline fitted from genai-prices' history beside the projection's assumed
+    scenarios, and the scenario closest to history (models.md: prices change every few months)."""
+    points = gpt4_class_points()
+    fitted = fitted_annual_decline(points)
+    closest = min(scenarios, key=lambda name: abs(scenarios[name] - fitted)) if scenarios else None
+    return DeclineFit("GPT-4 class (" + ", ".join(m for m, _ in GPT4_CLASS) + ")", points[0][0], points[-1][0],
+                      fitted, dict(scenarios), closest)

@@ -8,6 +8,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from compliance.costs.history import fitted_vs_assumed
 from compliance.models.advisor import advise, advise_portfolio
 from compliance.textout import money
 from compliance.ui import charts, state
@@ -64,3 +65,14 @@ with state.problems_shown():
 st.metric("Switching every feature to its recommendation saves", f"{money(portfolio.saving_monthly)}/month",
           help="Sum of the per-feature savings; every recommendation is allowed by the policy, so every flow "
                "stays compliant.")
+
+st.subheader("Price trend")
+trend = fitted_vs_assumed(data.costs.projection.scenarios)
+st.caption(f"Fitted from genai-prices' own history for the {trend.family}, {trend.start} to {trend.end}: "
+           f"prices fell {trend.fitted:.0%} a year. The projection assumes the scenarios below"
+           + (f"; the closest to history is **{trend.closest}**." if trend.closest else "."))
+st.dataframe(pd.DataFrame([{"scenario": name, "assumed annual decline": value, "fitted (history)": trend.fitted}
+                           for name, value in trend.assumed.items()]), hide_index=True, column_config={
+    "assumed annual decline": st.column_config.NumberColumn(format="percent"),
+    "fitted (history)": st.column_config.NumberColumn(format="percent"),
+})
