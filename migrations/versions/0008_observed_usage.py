@@ -1,7 +1,7 @@
 """observe: features' telemetry service names, observed usage (daily aggregates), imports, counted record ids
 
-Revision ID: 0009_observed_usage
-Revises: 0008_records
+Revision ID: 0008_observed_usage
+Revises: 0007_records
 Create Date: 2026-12-02
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-revision = "0009_observed_usage"
-down_revision = "0008_records"
+revision = "0008_observed_usage"
+down_revision = "0007_records"
 branch_labels = None
 depends_on = None
 

@@ -1,8 +1,8 @@
 """models: lifecycle in route models (JSON), IP indemnity and latency on routes, quality and
 latency needs on features, and eval results
 
-Revision ID: 0010_models
-Revises: 0009_observed_usage
+Revision ID: 0009_models
+Revises: 0008_observed_usage
 Create Date: 2026-12-02
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010_models"
-down_revision = "0009_observed_usage"
+revision = "0009_models"
+down_revision = "0008_observed_usage"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """records: legal's facts on features (purposes, data subjects, legal basis, customer data, AI Act) and
 the subprocessor notice with its announcements
 
-Revision ID: 0008_records
+Revision ID: 0007_records
 Revises: 0006_route_premium_models
 Create Date: 2026-12-02
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_records"
+revision = "0007_records"
 down_revision = "0006_route_premium_models"
 branch_labels = None
 depends_on = None
