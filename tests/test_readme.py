@@ -38,16 +38,23 @@ def readme_commands() -> list[list[str]]:
         for line in body.replace("\\\n", " ").splitlines():
             match = COMMAND.search(line)
             if match:
-                argv = shlex.split(match.group(1))
+                argv = [expanded for arg in shlex.split(match.group(1)) for expanded in _glob(arg)]
                 if argv and argv[0] not in LONG_RUNNING:
                     found.append(argv)
     return found
 
 
+def _glob(arg: str) -> list[str]:
+    """A shell pattern as the shell expands it (in the project folder), or the argument itself."""
+    if "*" not in arg:
+        return [arg]
+    return sorted(str(p.relative_to(ROOT)) for p in ROOT.glob(arg)) or [arg]
+
+
 @pytest.fixture
 def project_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The data, policies and examples the README names, in a folder of their own, with its own store."""
-    for name in ("data", "policies", "examples"):
+    for name in ("data", "policies", "examples", "tests/fixtures"):
         shutil.copytree(ROOT / name, tmp_path / name,
                         ignore=shutil.ignore_patterns("*.db", "*.db-*", "node_modules", "dist", ".compliance-cache"))
     monkeypatch.chdir(tmp_path)
