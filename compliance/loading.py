@@ -82,7 +82,8 @@ def check_load_folder(data_dir: Path, policy_dir: Path, allow_empty: Collection[
 
 def record_count(dataset: d.DataSet) -> int:
     return (len(dataset.providers) + len(dataset.routes) + len(dataset.categories) + len(dataset.features)
-            + len(dataset.costs.segments) + len(dataset.costs.price_overrides) + (dataset.notice is not None))
+            + len(dataset.costs.segments) + len(dataset.costs.price_overrides) + (dataset.notice is not None)
+            + len(dataset.evals))
 
 
 def change_lines(report: LoadReport) -> list[str]:

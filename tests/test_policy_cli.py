@@ -100,7 +100,7 @@ def test_matrix_csv_has_every_cell(env: Path, capsys: pytest.CaptureFixture[str]
 def test_policy_tests_pass_with_full_coverage(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "test")
     assert code == 0
-    assert "0 failed" in out and "rule coverage: 15/15" in out
+    assert "0 failed" in out and "rule coverage: 16/16" in out
 
 
 def test_failing_policy_test_reports_the_actual_decision(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
