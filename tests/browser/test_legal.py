@@ -29,6 +29,12 @@ def provider(server: RunningApp, pid: str) -> Any:
     return next(p for p in server.store().read().providers if p.id == pid)
 
 
+def pick_in_form(page: Any, label: str, option: str) -> None:
+    """Choose an option of a select box inside a form (no rerun until the form is saved)."""
+    page.locator("[data-testid='stSelectbox']").filter(has=page.get_by_text(label, exact=True)).first.click()
+    page.get_by_role("option", name=option, exact=True).first.click()
+
+
 def save(page: Any, reason: str) -> None:
     page.get_by_label(REASON).fill(reason)
     after_rerun(page, lambda: page.get_by_role("button", name="Save changes").click())
@@ -36,9 +42,11 @@ def save(page: Any, reason: str) -> None:
 
 def test_legal_renews_a_dpa_with_its_evidence_and_the_alert_goes(page: Any, server: RunningApp) -> None:
     visit(page, server, "", "Alerts (")
-    assert "DPA with Anthropic expired on 2026-10-31" in main_text(page)
+    # The example store records the Anthropic DPA as expired (status expired, ended on 2026-10-31).
+    assert "DPA with Anthropic is marked expired (ended on 2026-10-31)" in main_text(page)
     renewed = date.today() + timedelta(days=730)
     visit(page, server, "providers?id=anthropic", "Provider details")
+    pick_in_form(page, "DPA status", "signed")  # a renewal is a signed agreement again, as legal records it
     type_date(page, "DPA expires on", renewed.strftime("%Y%m%d"))
     page.get_by_label("DPA document link").fill("https://example.com/anthropic-dpa-v3.pdf")
     page.get_by_label("DPA notes").fill("Renewed: v3 countersigned by both parties.")
@@ -46,14 +54,15 @@ def test_legal_renews_a_dpa_with_its_evidence_and_the_alert_goes(page: Any, serv
     save(page, "DPA renewed for two years (LEGAL-42)")
     assert not exceptions(page)
     dpa = provider(server, "anthropic").dpa
-    assert (dpa.expires_on, dpa.document, dpa.version) == (renewed, "https://example.com/anthropic-dpa-v3.pdf",
-                                                             "DPA v3")
+    assert (dpa.status.value, dpa.expires_on, dpa.version) == ("signed", renewed, "DPA v3")
+    assert dpa.document == "https://example.com/anthropic-dpa-v3.pdf"
     assert dpa.notes == "Renewed: v3 countersigned by both parties."
     with server.store().session() as session:
         last = list_events(session, limit=1)[0]
     assert (last.entity_id, last.reason) == ("anthropic", "DPA renewed for two years (LEGAL-42)")
     visit(page, server, "", "Alerts (")
-    assert "DPA with Anthropic expired" not in main_text(page)
+    text = main_text(page)
+    assert "DPA with Anthropic is marked expired" not in text and "DPA with Anthropic expire" not in text
 
 
 def test_two_tabs_never_silently_revert_each_other(new_page: Callable[..., Any], server: RunningApp) -> None:
