@@ -121,6 +121,34 @@ def maybe_rerun(page: Any, action: Callable[[], Any], timeout: int = 5_000) -> b
     return True
 
 
+def fill_single(page: Any, label: str, value: str, *, typed: bool = False) -> Any:
+    """Fill the one input labelled `label` and return it. After a save, Streamlit draws the new form
+    (new widget keys) before it removes the old one, so for a moment the page can show two: wait for
+    one, and fill again when the page redrew between the count and the fill. `typed`: key by key, as
+    a person types (a number box drops what is not a number)."""
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import expect
+
+    for _ in range(30):
+        box = page.get_by_label(label, exact=True)
+        expect(box).to_have_count(1, timeout=TIMEOUT)
+        try:
+            box.fill("")
+            if typed:
+                box.press_sequentially(value)
+            else:
+                box.fill(value)
+        except PlaywrightError as exc:
+            if "strict mode violation" not in str(exc):
+                raise
+            settle(page)
+            continue
+        settle(page)
+        if box.count() == 1:
+            return box
+    raise AssertionError(f"the page kept showing more than one {label!r} input")
+
+
 def type_date(page: Any, label: str, digits: str) -> None:
     """Type a date into Streamlit's segmented date field (year, month, day) and Tab out, as a user does."""
     page.locator(f'[role="spinbutton"][aria-label="year, {label}"]').click()

@@ -10,11 +10,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import expect
-
 from compliance.api import Compliance, load_policies
 from compliance.config import PROJECT_ROOT
-from tests.browser.streamlit_ui import RunningApp, after_rerun, exceptions, main_text, visit
+from tests.browser.streamlit_ui import RunningApp, after_rerun, exceptions, fill_single, main_text, visit
 
 HEALTH = "checker?feature=clinic-notes-summary"
 
@@ -87,10 +85,8 @@ def test_routes_filter_takes_any_text(page: Any, server: RunningApp) -> None:
 def test_reverify_form_refuses_bad_input_without_a_traceback(page: Any, server: RunningApp) -> None:
     visit(page, server, "routes?id=gemini-api", "Re-verify")
     for value in HOSTILE:
-        verified_by = page.get_by_label("Verified by", exact=True)
-        expect(verified_by).to_have_count(1, timeout=180_000)  # a save reruns; the old form must go
-        verified_by.fill(value[:200])
-        page.get_by_label("Reason for the change", exact=True).fill(value[:500])
+        fill_single(page, "Verified by", value[:200])  # a save reruns; the old form must go
+        fill_single(page, "Reason for the change", value[:500])
         after_rerun(page, lambda: page.get_by_role("button", name="Save verification").click())
         assert not exceptions(page), value
 

@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from compliance.costs import feature_costs
 from compliance.store.tables import AuditEventRow
-from tests.browser.streamlit_ui import _IDLE, RunningApp, after_rerun, exceptions, main_text
+from tests.browser.streamlit_ui import _IDLE, RunningApp, after_rerun, exceptions, fill_single, main_text
 
 SLOW = 240_000  # the costs page's first run computes every cost table; a loaded machine needs time
 
@@ -105,12 +105,9 @@ def test_every_finance_input_takes_hostile_input_without_a_traceback(page: Any, 
 
 def hostile_round(page: Any, server: RunningApp, value: str) -> None:
     for label in FINANCE_NUMBERS:
-        box = page.get_by_label(label, exact=True)
         # A save that succeeds bumps the form generation and reruns (state.saved); for a moment the browser can
         # still show the old form next to the new one. The page must come back to one input per label.
-        expect(box).to_have_count(1, timeout=SLOW)
-        box.fill("")
-        box.press_sequentially(value[:40])  # as typed: a number box drops what is not a number
+        fill_single(page, label, value[:40], typed=True)
     for reason in page.get_by_label("Reason for the change", exact=True).all():
         reason.fill(value[:500])
     for button in ("Save price override", "Save usage"):

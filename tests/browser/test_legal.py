@@ -18,6 +18,7 @@ from tests.browser.streamlit_ui import (
     main_text,
     maybe_rerun,
     screenshot,
+    settle,
     type_date,
     visit,
 )
@@ -30,9 +31,23 @@ def provider(server: RunningApp, pid: str) -> Any:
 
 
 def pick_in_form(page: Any, label: str, option: str) -> None:
-    """Choose an option of a select box inside a form (no rerun until the form is saved)."""
-    page.locator("[data-testid='stSelectbox']").filter(has=page.get_by_text(label, exact=True)).first.click()
-    page.get_by_role("option", name=option, exact=True).first.click()
+    """Choose an option of a select box inside a form (no rerun until the form is saved). A click that
+    lands while the page is still drawing does not open the list: open it again, as a person would."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    box = page.locator("[data-testid='stSelectbox']").filter(has=page.get_by_text(label, exact=True)).first
+    choice = page.get_by_role("option", name=option, exact=True).first
+    for _ in range(5):
+        settle(page)
+        box.click()
+        try:
+            choice.wait_for(timeout=10_000)
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+            continue
+        choice.click()
+        return
+    raise AssertionError(f"the {label!r} list never showed {option!r}")
 
 
 def save(page: Any, reason: str) -> None:
