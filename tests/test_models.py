@@ -113,6 +113,21 @@ def test_on_the_retirement_day_the_alert_is_expired() -> None:
     assert "retired on 2026-12-15 (today)" in alert.message
 
 
+def test_once_retired_the_flows_still_naming_the_model_are_carried_not_would_break() -> None:
+    store = _store({"flows": [{"route": "cloud-eu", "model": "old-model", "categories": ["user.contact.email"]}]})
+    alert, = model_alerts(decider(ALLOW_COVERED, store), RETIRES, within=60)
+    assert alert.breaks == ()
+    assert alert.carries == ("writer -> cloud-eu (old-model); successor good-model on cloud-eu is allowed "
+                             "for its categories",)
+
+
+def test_example_data_alerts_name_a_retiring_model_with_the_flow_it_breaks() -> None:
+    alerts = model_alerts(_example_decider(), date(2026, 12, 2), within=60)
+    gpt41, = (a for a in alerts if a.subject == "openai-direct/gpt-4.1")
+    assert (gpt41.severity, gpt41.due_on, gpt41.breaks_on) == ("expiring", date(2027, 1, 14), date(2027, 1, 14))
+    assert gpt41.breaks == ("code-assistant -> openai-direct (gpt-4.1); no successor recorded",)
+
+
 def test_a_retirement_beyond_the_window_is_not_an_alert() -> None:
     assert model_alerts(decider(ALLOW_COVERED, _store()), date(2026, 9, 1), within=60) == []
 

@@ -38,7 +38,8 @@ def _flows_on(dataset: d.DataSet, route: d.Route, model: str) -> list[tuple[d.Fe
 
 def model_alerts(decider: Decider, on: date, within: int = 60) -> list[Alert]:
     """Models deprecated or retiring within `within` days (or already retired) on routes not retired,
-    each with the declared flows that break on the retirement date."""
+    each with the declared flows that break on the retirement date (`breaks`), or, once retired, the
+    declared flows still naming it, broken today (`carries`)."""
     alerts = []
     for route in decider.dataset.routes:
         if route.status.value == "retired":
@@ -59,9 +60,10 @@ def _model_alert(decider: Decider, route: d.Route, entry: d.ModelEntry, on: date
         verb = "retired" if days <= 0 else "retires"
         when = "today" if days == 0 else (f"{-days} days ago" if days < 0 else f"in {days} days")
         message = f"model {entry.id} on {route.id} {verb} on {entry.retires_on} ({when})"
-        breaks = tuple(_broken(decider, f, flow, entry, on) for f, flow in flows)
-        return Alert(severity, "model", subject, message, entry.retires_on, days,
-                     entry.retires_on if days > 0 else None, breaks)
+        flows_on_it = tuple(_broken(decider, f, flow, entry, on) for f, flow in flows)
+        if days <= 0:  # already retired: the flows are broken today, so they are what the model carries
+            return Alert(severity, "model", subject, message, entry.retires_on, days, None, carries=flows_on_it)
+        return Alert(severity, "model", subject, message, entry.retires_on, days, entry.retires_on, flows_on_it)
     if entry.deprecated_on is not None and entry.deprecated_on <= on + timedelta(days=within):
         days = (entry.deprecated_on - on).days
         verb = "is deprecated since" if days <= 0 else "will be deprecated on"
