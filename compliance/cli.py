@@ -231,7 +231,8 @@ def cmd_flows(args: argparse.Namespace) -> int:
             why = f"allowed under exception {waived}"
         if r in unverified:
             why = "; ".join(filter(None, [why, r.evidence_note]))
-        rows.append([status, r.feature, r.route, r.model or "-", ", ".join(d.category for d in r.decisions), why or "-"])
+        categories = ", ".join(d.category for d in r.decisions)
+        rows.append([status, r.feature, r.route, r.model or "-", categories, why or "-"])
     print(table(["status", "feature", "route", "model", "categories", "why"], rows, max_width=70))
     if scanned is not None:
         print(f"\ndeclared vs actual (scan {' '.join(args.scan)}):")
