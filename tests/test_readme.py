@@ -3,21 +3,28 @@ against a private copy of the example data, and its Python block, so the example
 
 A command may answer allow/deny (exit 0 or 1, as the README says for the gates); an invalid-input
 exit (2), a crash or a traceback fails the test. Placeholders (`...`) are not allowed in commands:
-an example a reader cannot paste is a broken example. Only `serve` is left out (it runs until
-stopped; the service's own tests start it).
+an example a reader cannot paste is a broken example. `serve` runs until stopped, so it is not in
+that sequence: a test of its own starts it as the README does and pastes the curl walk-through.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shlex
 import shutil
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
 
 from compliance.cli import main
 from compliance.policy.decide import Decision
+from tests.service_helpers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -93,3 +100,47 @@ def test_the_readme_python_example_runs(project_copy: Path, capsys: pytest.Captu
     decision = namespace["d"]
     assert isinstance(decision, Decision) and decision.allowed and decision.rules
     assert namespace.get("refused_by"), "the example's require() is refused, with its rules"
+
+
+def curl_walkthrough() -> list[str]:
+    """The README's curl commands (continued lines joined), in order."""
+    (body,) = [b for b in blocks({"sh", "bash"}) if "curl " in b]
+    return [line.strip() for line in body.replace("\\\n", " ").splitlines() if line.strip().startswith("curl ")]
+
+
+def test_the_readme_curl_walkthrough_runs_against_serve(project_copy: Path) -> None:
+    """`serve` as the README starts it (a real process), then every curl line of the walk-through,
+    pasted as written but for the port; each answer is JSON of the kind its comment promises."""
+    assert main(["init"]) == 0
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}  # the project's package, run from the copy's folder
+    server = subprocess.Popen([sys.executable, "-m", "compliance", "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{base}/v1/health", timeout=2):
+                    break
+            except OSError:
+                assert server.poll() is None, server.stdout.read() if server.stdout else ""
+                time.sleep(0.2)
+        answers = []
+        for line in curl_walkthrough():
+            pasted = line.replace("http://127.0.0.1:8700", base)
+            done = subprocess.run(["bash", "-c", pasted + " -w '\\n%{http_code}'"], capture_output=True, text=True,
+                                  timeout=60, check=False)
+            assert done.returncode == 0, (line, done.stderr)
+            body, status = done.stdout.rsplit("\n", 1)
+            answers.append((int(status), json.loads(body)))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    (s1, one), (s2, batch), (s3, flow), (s4, routes), (s5, health), (s6, typo) = answers
+    assert s1 == 200 and one["decision"] in ("allow", "deny") and one["policy_digest"] and one["store_head"]
+    assert s2 == 200 and [d["feature"] for d in batch["decisions"]] == ["clinic-notes-summary"]
+    assert s3 == 200 and len(flow["decisions"]) == 2
+    assert s4 == 200 and routes["routes"] and routes["routes"][0]["allowed"]
+    assert s5 == 200 and health["status"] == "ok"
+    assert s6 == 404 and "claude-bedrock-eu" in json.dumps(typo)
