@@ -67,7 +67,10 @@ def cmd_load(args: argparse.Namespace) -> int:
     settings = _settings(args)
     directory = Path(args.dir) if args.dir else settings.data_dir
     progress(f"validating {directory} with the policies in {settings.policy_dir}")
-    dataset = check_load_folder(directory, settings.policy_dir, args.allow_empty or ())  # before touching the store
+    checked = check_load_folder(directory, settings.policy_dir, args.allow_empty or ())  # before touching the store
+    dataset = checked.dataset
+    for warning in checked.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     store = Store.open(settings, seed=False)
     actor = _actor(args)
     plan = store.load_dataset(dataset, actor=actor, dry_run=True)

@@ -71,13 +71,34 @@ def empty_kind_problems(data_dir: Path, allow_empty: Collection[str] = ()) -> li
     return problems
 
 
-def check_load_folder(data_dir: Path, policy_dir: Path, allow_empty: Collection[str] = ()) -> d.DataSet:
-    """The data set a load may write, or InvalidInput with every problem (nothing is written)."""
+@dataclass
+class LoadCheck:
+    dataset: d.DataSet
+    warnings: list[str]
+
+
+NOTICE_FACTS = ("processor.notice_elapsed", "processor.announced_on")
+
+
+def check_load_folder(data_dir: Path, policy_dir: Path, allow_empty: Collection[str] = ()) -> LoadCheck:
+    """The data set a load may write, or InvalidInput with every problem (nothing is written); with
+    what the load allows but the user should hear. Today that is a policy set
+    that gates customer data on a subprocessor notice while the folder has no subprocessors.yaml, so
+    no processor counts as announced and every flow such a rule covers is denied (fail-closed)."""
     check = validate_folder(data_dir, policy_dir)
     problems = check.problems + empty_kind_problems(data_dir, allow_empty)
     if problems or check.dataset is None or check.policies is None:
         raise InvalidInput(problems)
-    return check.dataset
+    warnings = []
+    if check.dataset.notice is None:
+        gating = [r.id for r in check.policies.rules
+                  if r.when and any(leaf.fact in NOTICE_FACTS for leaf in r.when.leaves())]
+        if gating:
+            warnings.append(
+                f"{display_path(data_dir / 'subprocessors.yaml')} is missing, so no processor counts as announced: "
+                f"rule {', '.join(gating)} denies every flow it covers until the file lists the processors "
+                "(see data/subprocessors.yaml in the example)")
+    return LoadCheck(check.dataset, warnings)
 
 
 def record_count(dataset: d.DataSet) -> int:

@@ -203,3 +203,19 @@ def test_export_cli_failure_is_a_message_not_a_traceback(cli_store: Store, tmp_p
     code, _, err = _run(capsys, "export", str(tmp_path / "exp"))
     assert code == 2 and "No space left on device" in err and "Traceback" not in err
     assert not (tmp_path / "exp").exists()
+
+
+def test_load_without_subprocessors_warns_that_the_notice_rule_denies_customer_data(
+        cli_store: Store, data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = _folder(tmp_path, data_dir, ("providers.yaml", "routes.yaml", "categories.yaml", "features.yaml",
+                                          "costs.yaml", "evals.yaml"))
+    code, _, err = _run(capsys, "load", str(folder), "--yes")
+    assert code == 0
+    assert "subprocessors.yaml is missing" in err and "customer-data-needs-subprocessor-notice" in err
+    assert cli_store.read().notice is None  # the load still happened: a warning, not a refusal
+
+
+def test_load_with_subprocessors_does_not_warn(cli_store: Store, data_dir: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(capsys, "load", str(data_dir), "--yes")
+    assert code == 0 and "warning" not in err
