@@ -10,7 +10,6 @@ import pytest
 
 from compliance.costs import (
     PriceNotFound,
-    compliance_cost_frame,
     feature_costs,
     price_for,
     project,
@@ -21,7 +20,6 @@ from compliance.costs import (
 from compliance.costs.history import GPT4_CLASS, blended, fitted_annual_decline, gpt4_class_points, launch_ratio
 from compliance.costs.prices import list_price
 from compliance.store import documents as d
-from tests.policy_helpers import decider
 
 D = date(2026, 11, 30)
 
@@ -168,28 +166,6 @@ def test_sensitivity_of_price_is_proportional() -> None:
     assert price["cost_low"] == pytest.approx(price["base_cost"] * 0.8)
     users = frame[frame["driver"] == "users"].iloc[0]
     assert users["margin_high"] == pytest.approx(users["base_margin"])  # revenue grows with users too
-
-
-def test_cost_of_compliance_on_a_store_where_the_answer_is_known() -> None:
-    cheap = {"id": "cheap", "name": "Cheap", "model_provider": "vendor", "processor": "vendor", "service": "S",
-             "residency": "us", "zero_data_retention": False, "trains_on_inputs": False, "status": "approved",
-             "price_provider": "openai", "models": ["gpt-5-mini"], "last_verified_on": D}
-    safe = {**cheap, "id": "safe", "name": "Safe", "models": ["gpt-5"]}
-    dataset = store(routes=[cheap, safe], flows=[{"route": "cheap", "categories": ["user.health"],
-                                                  "model": "gpt-5-mini"}],
-                    usage={"requests_per_user_month": 1000, "input_tokens": 1000, "output_tokens": 0},
-                    projection={"months": 12, "scenarios": {"base": 0.5}, "tiers": {"llm": ["gpt-5", "gpt-5-mini"]}})
-    deny = {"id": "no-health-cheap", "effect": "deny", "reason": "no",
-            "match": {"routes": ["cheap"], "categories": ["user.health"]}}
-    dec = decider([{"id": "ok", "effect": "allow", "reason": "ok"}, deny], dataset=dataset)
-    row = compliance_cost_frame(dec, D).iloc[0]
-    monthly_requests = 1000 * 500  # per active user x active users
-    assert not row["compliant"]
-    assert row["cheapest_route"] == "cheap" and row["cheapest_monthly"] == pytest.approx(monthly_requests * 0.25e-3)
-    assert row["cheapest_allowed_route"] == "safe"
-    assert row["cheapest_allowed_monthly"] == pytest.approx(monthly_requests * 1.25e-3)
-    assert row["compliance_premium_monthly"] == pytest.approx(monthly_requests * 1.0e-3)
-    assert row["switch_cost_monthly"] == pytest.approx(monthly_requests * 1.0e-3)
 
 
 def test_history_gpt4_launched_at_about_20x_gpt35() -> None:

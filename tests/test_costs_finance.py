@@ -77,6 +77,19 @@ def two_routes() -> tuple[d.DataSet, Any]:
                      "match": {"routes": ["cheap"], "categories": ["user.health"]}}
 
 
+def test_cost_of_compliance_on_a_store_where_the_answer_is_known() -> None:
+    dataset, deny = two_routes()
+    dec = decider([{"id": "ok", "effect": "allow", "reason": "ok"}, deny], dataset=dataset)
+    row = compliance_cost_frame(dec, D).iloc[0]
+    monthly_requests = 1000 * 500  # per active user x active users
+    assert not row["compliant"]
+    assert row["cheapest_route"] == "cheap" and row["cheapest_monthly"] == pytest.approx(monthly_requests * 0.25e-3)
+    assert row["cheapest_allowed_route"] == "safe"
+    assert row["cheapest_allowed_monthly"] == pytest.approx(monthly_requests * 1.25e-3)
+    assert row["compliance_premium_monthly"] == pytest.approx(monthly_requests * 1.0e-3)
+    assert row["switch_cost_monthly"] == pytest.approx(monthly_requests * 1.0e-3)
+
+
 def test_cost_of_compliance_per_feature_sums_spend_now_allowed_and_cheapest() -> None:
     dataset, deny = two_routes()
     dec = decider([{"id": "ok", "effect": "allow", "reason": "ok"}, deny], dataset=dataset)
