@@ -60,7 +60,7 @@ def test_hot_and_fastapi_paths_answer_the_same(store: Store, tmp_path: Path) -> 
     assert with_hot.hot is not None
     without.hot = None
     bodies = [EMAIL, {**EMAIL, "as_of": "2026-10-01"}, {**EMAIL, "as_of": None}, {**EMAIL, "route": "llama-apy"},
-              {**EMAIL, "route": 7}, {"requests": [EMAIL, {**EMAIL, "as_of": "2027-01-05"}]},
+              {**EMAIL, "route": 7}, {**EMAIL, "as_of": "1899-12-31"}, {"requests": [EMAIL, {**EMAIL, "as_of": "2027-01-05"}]},
               {"requests": [EMAIL, {**EMAIL, "category": "user.contact.emali"}]}, {"requests": []}]
     with uvicorn_server(with_hot) as hot_url, uvicorn_server(without) as routed_url:
         def raw(url: str, body: object) -> tuple[int, bytes]:
@@ -113,3 +113,49 @@ def test_service_never_answers_an_edit_from_the_memo(store: Store, tmp_path: Pat
             assert {d["store_head"] for d in whole["decisions"]} == {after["store_head"]}
             edited_route = next(d for d in whole["decisions"] if d["route"] == EMAIL["route"])
             assert edited_route["decision"] == "deny"
+
+
+def test_the_hot_path_answers_well_formed_requests_and_leaves_the_rest(store: Store, tmp_path: Path) -> None:
+    policies = copy_policies(tmp_path)
+    live = LiveState(load_state(store, policies), store=store, policy_dir=policies, max_staleness=5.0)
+    hot = create_app(live, background=False).hot
+    assert hot is not None
+    json_type = [(b"content-type", b"application/json")]
+    one = hot.answer("/v1/decide", json_type, json.dumps(EMAIL).encode())
+    assert one is not None and json.loads(one)["decision"] == "allow"
+    batch = hot.answer("/v1/decide/batch", json_type, json.dumps({"requests": [EMAIL] * 3}).encode())
+    assert batch is not None and len(json.loads(batch)["decisions"]) == 3
+    for path, headers, body in (("/v1/decide", json_type, b"{not json"),
+                                ("/v1/decide", [], json.dumps(EMAIL).encode()),
+                                ("/v1/decide", [(b"content-type", b"text/plain")], json.dumps(EMAIL).encode()),
+                                ("/v1/decide", json_type, json.dumps({**EMAIL, "route": "llama-apy"}).encode()),
+                                ("/v1/decide", json_type, json.dumps({**EMAIL, "as_of": "1899-12-31"}).encode()),
+                                ("/v1/decide/batch", json_type, json.dumps({"requests": [EMAIL, [1]]}).encode())):
+        assert hot.answer(path, headers, body) is None, body
+
+
+def test_the_hot_path_checks_tokens_like_the_route(store: Store, tmp_path: Path) -> None:
+    from compliance.service.tokens import ServiceRole, add_client, load_tokens
+
+    path = tmp_path / "tokens.yaml"
+    service_token = add_client(path, "svc", ServiceRole.service)
+    viewer_token = add_client(path, "view", ServiceRole.viewer)
+    tokens = load_tokens(path)
+    assert tokens is not None
+    policies = copy_policies(tmp_path)
+    live = LiveState(load_state(store, policies), store=store, policy_dir=policies, max_staleness=5.0)
+    hot = create_app(live, tokens=tokens, background=False).hot
+    assert hot is not None
+    body = json.dumps(EMAIL).encode()
+
+    def ask(authorization: bytes | None) -> bytes | None:
+        headers = [(b"content-type", b"application/json")]
+        return hot.answer("/v1/decide", headers + ([(b"authorization", authorization)] if authorization else []), body)
+
+    assert ask(b"Bearer " + service_token.encode()) is not None
+    assert ask(b"bearer " + service_token.encode()) is not None
+    assert ask(None) is None
+    assert ask(b"Bearer wrong") is None
+    assert ask(b"Basic " + service_token.encode()) is None
+    viewer = ask(b"Bearer " + viewer_token.encode())
+    assert (viewer is not None) == ServiceRole.viewer.may(ServiceRole.service)
