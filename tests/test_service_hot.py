@@ -60,7 +60,8 @@ def test_hot_and_fastapi_paths_answer_the_same(store: Store, tmp_path: Path) -> 
     assert with_hot.hot is not None
     without.hot = None
     bodies = [EMAIL, {**EMAIL, "as_of": "2026-10-01"}, {**EMAIL, "as_of": None}, {**EMAIL, "route": "llama-apy"},
-              {**EMAIL, "route": 7}, {**EMAIL, "as_of": "1899-12-31"}, {"requests": [EMAIL, {**EMAIL, "as_of": "2027-01-05"}]},
+              {**EMAIL, "route": 7}, {**EMAIL, "as_of": "1899-12-31"},
+              {"requests": [EMAIL, {**EMAIL, "as_of": "2027-01-05"}]},
               {"requests": [EMAIL, {**EMAIL, "category": "user.contact.emali"}]}, {"requests": []}]
     with uvicorn_server(with_hot) as hot_url, uvicorn_server(without) as routed_url:
         def raw(url: str, body: object) -> tuple[int, bytes]:
