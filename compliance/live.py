@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from compliance.config import FRESHNESS_DAYS
 from compliance.policy.decide import Decider
@@ -58,6 +59,9 @@ class State:
     store_head: str  # hash of the newest audit event ("" when not read from a store)
     loaded_at: datetime
     policy_bytes: dict[str, bytes] = field(default_factory=dict, repr=False)
+    # answers computed from this state (the service keeps its JSON records here): they live and die
+    # with the state, so a new state never sees an old state's answers
+    memo: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def policy_digest(self) -> str:

@@ -6,13 +6,13 @@ Unknown ids are 404 with the closest known ids, malformed bodies 422 naming the 
 nothing is a 500 with a stack trace.
 """
 
-import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
+import orjson
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -20,10 +20,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from compliance.live import LiveState, State
-from compliance.policy.decide import Decision
-from compliance.problems import ComplianceError, NotFound, closest, closest_ids
+from compliance.problems import ComplianceError, NotFound
 from compliance.routechoice import choose_routes
+from compliance.service import answers
+from compliance.service.answers import ApiError, Key, dumps, known
 from compliance.service.decisionlog import DecisionLog, LogEntry
+from compliance.service.hot import DecisionService, HotPaths
 from compliance.service.models import (
     BatchOut,
     BatchRequest,
@@ -38,63 +40,15 @@ from compliance.service.models import (
 from compliance.service.tokens import LOCAL, Client, ServiceRole, Tokens
 
 log = logging.getLogger("compliance.service")
-_CACHE_LIMIT = 200_000
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, error: str, message: str, *, field: str | None = None,
-                 closest: list[str] | None = None, headers: dict[str, str] | None = None):
-        super().__init__(message)
-        self.status, self.error, self.message = status, error, message
-        self.field, self.closest, self.headers = field, closest or [], headers
 
 
 def _json(body: Any, status: int = 200) -> Response:
-    return Response(json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode(), status,
-                    media_type="application/json")
-
-
-class Answers:
-    """Decision records as JSON bytes, cached per state (a new state starts an empty cache)."""
-
-    def __init__(self) -> None:
-        self._state: State | None = None
-        self._cache: dict[tuple[str, str, str, date], tuple[bytes, Decision]] = {}
-
-    def one(self, state: State, feature: str, category: str, route: str, on: date, prefix: str = "",
-            category_field: str | None = None) -> tuple[bytes, Decision]:
-        if state is not self._state:
-            self._state, self._cache = state, {}
-        key = (feature, category, route, on)
-        found = self._cache.get(key)
-        if found is None:
-            known(state, feature, category, route, prefix=prefix, category_field=category_field)
-            decision = state.decider.decide(feature, category, route, on)
-            record = decision.as_dict()
-            record["store_head"] = state.store_head
-            found = json.dumps(record, separators=(",", ":"), ensure_ascii=False).encode(), decision
-            if len(self._cache) >= _CACHE_LIMIT:
-                self._cache.clear()
-            self._cache[key] = found
-        return found
-
-
-def known(state: State, feature: str, category: str, route: str | None, *, prefix: str = "",
-          category_field: str | None = None) -> None:
-    """404 naming the first unknown id, its field (e.g. `requests[3].route`, `categories[2]`) and the closest ids."""
-    decider = state.decider
-    for kind, value, ids in (("feature", feature, decider.features), ("category", category, decider.categories),
-                             ("route", route, decider.routes)):
-        if value is not None and value not in ids:
-            field = category_field if kind == "category" and category_field else f"{prefix}{kind}"
-            raise ApiError(404, "not_found", f"unknown {kind} {value!r}{closest(value, ids)}",
-                           field=field, closest=closest_ids(value, ids))
+    return Response(dumps(body), status, media_type="application/json")
 
 
 def create_app(live: LiveState, *, tokens: Tokens | None = None, decision_log: DecisionLog | None = None,
                background: bool = True) -> FastAPI:
     """The app over one live state; with `background`, a thread checks for changes ahead of requests."""
-    answers = Answers()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -132,27 +86,30 @@ def create_app(live: LiveState, *, tokens: Tokens | None = None, decision_log: D
         403: {"model": ErrorOut, "description": "the client's role does not allow this"},
     }
 
-    app = FastAPI(lifespan=lifespan, title="LLM compliance decision service", version="1",
+    app = DecisionService(lifespan=lifespan, title="LLM compliance decision service", version="1",
                   description="May feature F send data of category C through route R? The same answers as "
                               "`python -m compliance check`, with the policy and store state they came from.")
 
-    def logged(state: State, client: Client, answered: list[tuple[bytes, Decision]]) -> None:
+    def logged(state: State, client: Client, answered: list[tuple[Key, answers.Answer]]) -> None:
         if decision_log is None:
             return
         at = datetime.now(UTC)
         routes = state.decider.routes
         decision_log.append([LogEntry(
-            at=at, caller=client.name, feature=d.feature, category=d.category, route=d.route,
-            residency=routes[d.route].residency.value, as_of=d.as_of, decision=d.decision, rules=list(d.rules),
-            policy_digest=state.policy_digest, store_head=state.store_head) for _, d in answered])
+            at=at, caller=client.name, feature=feature, category=category, route=route,
+            residency=routes[route].residency.value, as_of=on, decision=decision, rules=list(rules),
+            policy_digest=state.policy_digest, store_head=state.store_head)
+            for (feature, category, route, on), (_, decision, rules) in answered])
+
+    app.hot = HotPaths(live, tokens, logged)
 
     @app.post("/v1/decide", response_model=DecisionOut, responses=errors, summary="One decision")
     async def decide(request: DecideRequest, client: deciding) -> Response:
         """The decision record of policy.md; HTTP 200 for allow and deny alike."""
         state = live.current()
-        on = request.as_of or date.today()
-        answer = answers.one(state, request.feature, request.category, request.route, on)
-        logged(state, client, [answer])
+        key = (request.feature, request.category, request.route, request.as_of or date.today())
+        answer = answers.answer(state, *key)
+        logged(state, client, [(key, answer)])
         return Response(answer[0], media_type="application/json")
 
     @app.post("/v1/decide/batch", response_model=BatchOut, responses=errors, summary="Up to 10,000 decisions")
@@ -160,25 +117,22 @@ def create_app(live: LiveState, *, tokens: Tokens | None = None, decision_log: D
         """The decisions in request order, all from one state."""
         state = live.current()
         today = date.today()
-        one = answers.one
-        answered = [one(state, r.feature, r.category, r.route, r.as_of or today, f"requests[{i}].")
-                    for i, r in enumerate(request.requests)]
-        logged(state, client, answered)
-        tail = json.dumps({"policy_digest": state.policy_digest, "store_head": state.store_head})[1:]
-        return Response(b'{"decisions":[' + b",".join(a[0] for a in answered) + b"]," + tail.encode(),
-                        media_type="application/json")
+        keys = [(r.feature, r.category, r.route, r.as_of or today) for r in request.requests]
+        answered = answers.batch(state, keys)
+        logged(state, client, list(zip(keys, answered, strict=True)))
+        return Response(answers.batch_body(state, answered), media_type="application/json")
 
     @app.post("/v1/flows/check", response_model=FlowOut, responses=errors, summary="Is one flow compliant?")
     async def flows_check(request: FlowRequest, client: viewing) -> Response:
         """Compliant when every category is allowed on the route; each category's decision is given."""
         state = live.current()
         on = request.as_of or date.today()
-        answered = [answers.one(state, request.feature, key, request.route, on, category_field=f"categories[{i}]")
-                    for i, key in enumerate(request.categories)]
-        logged(state, client, answered)
-        decisions = [{**d.as_dict(), "store_head": state.store_head} for _, d in answered]
+        keys = [(request.feature, category, request.route, on) for category in request.categories]
+        answered = [answers.answer(state, *key, category_field=f"categories[{i}]") for i, key in enumerate(keys)]
+        logged(state, client, list(zip(keys, answered, strict=True)))
         return _json({"feature": request.feature, "route": request.route, "as_of": on.isoformat(),
-                      "compliant": all(d["decision"] == "allow" for d in decisions), "decisions": decisions,
+                      "compliant": all(a[1] == "allow" for a in answered),
+                      "decisions": [orjson.Fragment(a[0]) for a in answered],
                       "policy_digest": state.policy_digest, "store_head": state.store_head})
 
     @app.get("/v1/routes", response_model=RoutesOut, responses=errors, summary="Routes for a feature and categories")
