@@ -21,6 +21,8 @@ DEFAULT_CACHE = Path(".compliance-cache")
 
 def display(path: Path) -> str:
     """A finding's path: relative to the working directory, with `/` separators (scan.md)."""
+    if not path.is_absolute():
+        return path.as_posix()  # what (cwd / path).relative_to(cwd) gives, without asking for the cwd each time
     absolute = path.absolute()
     try:
         return absolute.relative_to(Path.cwd().absolute()).as_posix()

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from compliance.scan.prefilter import Lines
 from compliance.scan.rules import FACTS, ClientRule, FactSpec, Rules
-from compliance.scan.values import Scope, Tracer, Value, unknown
+from compliance.scan.values import ClassAttrs, Scope, Tracer, Value, unknown
 from compliance.store.limits import ID_BODY
 
 MARKER = re.compile(rf"#\s*compliance:\s*feature\s*=\s*({ID_BODY})")
@@ -54,18 +55,26 @@ def host_of(url: str) -> tuple[str, str]:
 class ModuleScan:
     """One module: imports, scopes, assignments, then every call site that reaches an LLM."""
 
-    def __init__(self, tree: ast.Module, lines: list[str], rules: Rules, interesting: set[int] | None):
+    def __init__(self, tree: ast.Module, lines: list[str], rules: Rules, text: str | None):
+        """`text` (the module's source) turns on the pre-filter: only statements on lines naming a rule's
+        word are walked for calls (`compliance.scan.prefilter`); None walks every statement."""
         self.rules = rules
         self.lines = lines
-        self.interesting = interesting
+        self._pending: list[tuple[ast.stmt | ast.expr, Scope]] = []  # statements and headers whose calls may matter
         self.aliases: dict[str, str] = {}
         self.module = Scope("module", tree)
+        self.class_attrs: ClassAttrs = {}
         self.functions: dict[str, Scope] = {}
         self.inits: dict[str, list[tuple[ast.Call, Scope]]] = {}
         self.walk = _Walk()
         self._objects: dict[int, Obj | None] = {}
         self._collect(tree.body, self.module, None)
-        self.tracer = Tracer(self.aliases, self.module)
+        worth = Lines(text, rules, self.aliases).any_between if text is not None else None
+        for node, scope in self._pending:
+            if worth is None or worth(node.lineno, node.end_lineno or node.lineno):
+                self._expressions(node, scope)
+        self._pending = []
+        self.tracer = Tracer(self.aliases, self.module, self.class_attrs)
 
     # --- collection: one pass over statements; expressions only where a line may matter
     def _collect(self, body: list[ast.stmt], scope: Scope, class_name: str | None) -> None:
@@ -112,11 +121,10 @@ class ModuleScan:
                                  ast.Match)) or (hasattr(ast, "TryStar") and isinstance(stmt, ast.TryStar)):
                 self._compound(stmt, scope, class_name)
                 continue
-            if self._worth(stmt):
-                self._expressions(stmt, scope)
+            self._pending.append((stmt, scope))
 
     def _compound(self, stmt: ast.stmt, scope: Scope, class_name: str | None) -> None:
-        headers: list[ast.AST] = []
+        headers: list[ast.expr] = []
         for name in ("test", "iter", "subject"):
             node = getattr(stmt, name, None)
             if node is not None:
@@ -124,8 +132,7 @@ class ModuleScan:
         for item in getattr(stmt, "items", ()):
             headers.append(item.context_expr)
         for node in headers:
-            if self._worth(node):
-                self._expressions(node, scope)
+            self._pending.append((node, scope))
         for name in ("body", "orelse", "finalbody"):
             self._collect(getattr(stmt, name, []), scope, class_name)
         for handler in getattr(stmt, "handlers", ()):
@@ -135,15 +142,7 @@ class ModuleScan:
 
     def _headers(self, nodes: list[ast.expr], scope: Scope) -> None:
         for node in nodes:
-            if self._worth(node):
-                self._expressions(node, scope)
-
-    def _worth(self, node: ast.AST) -> bool:
-        if self.interesting is None:
-            return True
-        start = getattr(node, "lineno", 0)
-        end = getattr(node, "end_lineno", start) or start
-        return any(line in self.interesting for line in range(start, end + 1))
+            self._pending.append((node, scope))
 
     def _expressions(self, node: ast.AST, scope: Scope) -> None:
         for sub in ast.walk(node):
@@ -171,7 +170,7 @@ class ModuleScan:
             scope.assigns.setdefault(target.id, []).append((line, value))
         elif (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
               and target.value.id in ("self", "cls") and scope.class_name):
-            self.module.class_attrs.setdefault((scope.class_name, target.attr), (scope, value))
+            self.class_attrs.setdefault((scope.class_name, target.attr), (scope, value))
 
     # --- objects
     def object_of(self, node: ast.expr, scope: Scope, line: int, depth: int = 0) -> Obj | None:
@@ -197,7 +196,7 @@ class ModuleScan:
         if isinstance(node, ast.Attribute):
             owner = node.value
             if isinstance(owner, ast.Name) and owner.id in ("self", "cls") and scope.class_name:
-                found = self.module.class_attrs.get((scope.class_name, node.attr))
+                found = self.class_attrs.get((scope.class_name, node.attr))
                 if found is not None:
                     return self.object_of(found[1], found[0], 10**9, depth + 1)
             return None

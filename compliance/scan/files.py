@@ -2,18 +2,22 @@
 
 Each file's result (its LLM calls as the code describes them, or where it fails to parse) depends
 only on its text and the rules version, so it is cached under its content hash; a rescan after one
-edit parses one file.
+edit parses one file, and reads only the files whose stat (size, times, inode) changed.
 """
 
 from __future__ import annotations
 
 import ast
+import gc
 import hashlib
 import json
+import marshal
 import os
-import re
+import sys
+import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,13 +25,15 @@ from typing import Any
 import pathspec
 
 from compliance.scan.extract import ModuleScan
+from compliance.scan.prefilter import may_call, normal
 from compliance.scan.rules import Rules, load_rules
 
-SCANNER_VERSION = "1"
+SCANNER_VERSION = "2"
+CACHE_FORMAT = 2
+SETTLE_NS = 2_000_000_000  # a file changed less than 2 s before it was read is hashed again on the next scan
 SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "site-packages", "__pycache__", ".venv", "venv",
                           ".tox", ".nox", ".mypy_cache", ".ruff_cache", ".pytest_cache", ".compliance-cache",
                           "build", "dist", ".ipynb_checkpoints"})
-ALIAS = re.compile(r"\bas\s+([A-Za-z_]\w*)")
 FileResult = dict[str, Any]
 PARALLEL_FROM = 64  # fewer uncached files than this are read in this process
 
@@ -102,35 +108,6 @@ def notebook_source(text: str) -> tuple[str, list[tuple[int, int]]]:
     return "\n".join(lines) + "\n", where
 
 
-_PATTERNS: dict[tuple[int, frozenset[str]], re.Pattern[str]] = {}
-
-
-def _words_pattern(rules: Rules, extra: frozenset[str]) -> re.Pattern[str]:
-    key = (id(rules), extra)
-    if key not in _PATTERNS:
-        words = set(rules.method_names) | {"require", "init", "environ", "getenv"} | extra
-        _PATTERNS[key] = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, words))) + r")\b")
-    return _PATTERNS[key]
-
-
-def interesting_lines(text: str, rules: Rules) -> set[int] | None:
-    """Lines naming a rule's method, class or function (or an import alias): only these are looked at closely.
-
-    None when the file imports none of the SDKs the rules know: nothing in it can be reported.
-    """
-    if not any(module in text for module in rules.modules):
-        return None
-    pattern = _words_pattern(rules, frozenset(ALIAS.findall(text)))
-    lines: set[int] = set()
-    line = 1
-    last = 0
-    for found in pattern.finditer(text):
-        line += text.count("\n", last, found.start())
-        last = found.start()
-        lines.add(line)
-    return lines
-
-
 def scan_source(text: str, rules: Rules, *, notebook: bool = False) -> FileResult:
     """The LLM calls in one file's text (or where it fails to parse), with line numbers in the file."""
     where: list[tuple[int, int]] | None = None
@@ -149,10 +126,9 @@ def scan_source(text: str, rules: Rules, *, notebook: bool = False) -> FileResul
             cell, line = where[line - 1]
         message = getattr(exc, "msg", None) or str(exc)
         return {"lines": line_count, "calls": [], "error": {"line": line, "cell": cell, "message": message}}
-    interesting = interesting_lines(text, rules)
-    if interesting is None:
+    if not may_call(text, rules):
         return {"lines": line_count, "calls": [], "error": None}
-    calls = ModuleScan(tree, text.splitlines(), rules, interesting).calls()
+    calls = ModuleScan(tree, text.splitlines(), rules, text if normal(text) else None).calls()
     if where:
         for call in calls:
             cell, line = where[call["line"] - 1]
@@ -161,81 +137,155 @@ def scan_source(text: str, rules: Rules, *, notebook: bool = False) -> FileResul
     return {"lines": line_count, "calls": calls, "error": None}
 
 
-def _read_and_scan(path: str) -> FileResult:
+def _read_and_scan(path: str) -> tuple[str | None, FileResult]:
+    """One file's content hash and result (in a worker process, or in this one for a few files).
+
+    A file that cannot be read has no hash: its result is not cached."""
     try:
-        text = Path(path).read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return {"lines": 0, "calls": [], "error": {"line": 1, "cell": None, "message": f"cannot read: {exc}"}}
-    return scan_source(text, load_rules(), notebook=path.endswith(".ipynb"))
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        return None, {"lines": 0, "calls": [], "error": {"line": 1, "cell": None,
+                                                                      "message": f"cannot read: {exc}"}}
+    key = digest(data, path)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return key, {"lines": 0, "calls": [], "error": {"line": 1, "cell": None, "message": f"cannot read: {exc}"}}
+    with _collector_paused():
+        return key, scan_source(text, load_rules(), notebook=path.endswith(".ipynb"))
 
 
-def _scan_batch(paths: list[str]) -> list[FileResult]:
-    return [_read_and_scan(p) for p in paths]
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Parsing a module makes ~100,000 objects at once; Python's cyclic collector would sweep them many
+    times while they are being built (it doubled a cold scan's CPU time). A scan makes no reference
+    cycles (tests/test_scan_files.py checks it), so reference counting frees every tree on its own."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+Stat = tuple[int, int, int, int, int]  # size, mtime_ns, ctime_ns, inode, device
+
+
+def stat_key(info: os.stat_result) -> Stat:
+    return info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev
+
+
+def settled(info: os.stat_result, read_at_ns: int) -> bool:
+    """True when the file last changed well before it was read, so any later change gets a later timestamp.
+
+    A file written moments before it was read could be written again within the same timestamp tick,
+    keeping its size and times: its stat is never trusted, its content is hashed on the next scan too.
+    """
+    return max(info.st_mtime_ns, info.st_ctime_ns) < read_at_ns - SETTLE_NS
+
+
+def _valid(result: Any) -> bool:
+    return (isinstance(result, dict) and isinstance(result.get("lines"), int) and isinstance(result.get("calls"), list)
+            and (result.get("error") is None or isinstance(result.get("error"), dict)))
 
 
 @dataclass
 class Cache:
-    """Results by content hash, in one JSON file (only the entries of files still scanned are kept)."""
+    """The results of earlier scans, in one marshal file of plain data (no pickle), read once per scan.
+
+    `results` maps a content hash to the file's result; `stats` maps a file's absolute path to its
+    (size, mtime_ns, ctime_ns, inode, device) when it was last read, and the hash of what was read.
+    A file whose stat is unchanged is not read again; when the stat differs the content hash decides.
+    The ctime is part of the stat: a write, or setting the mtime back with `os.utime`, always changes it.
+    """
 
     path: Path | None
-    entries: dict[str, FileResult]
+    results: dict[str, FileResult]
+    stats: dict[str, tuple[Stat, str]]
 
     @classmethod
     def open(cls, directory: Path | None, rules: Rules) -> Cache:
         if directory is None:
-            return cls(None, {})
-        path = directory / f"scan-{SCANNER_VERSION}-{rules.version}.json"
+            return cls(None, {}, {})
+        version = f"py{sys.version_info[0]}{sys.version_info[1]}"
+        path = directory / f"scan-{SCANNER_VERSION}-{rules.version}-{version}.marshal"
         try:
-            entries = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            entries = {}
-        return cls(path, entries if isinstance(entries, dict) else {})
+            data = marshal.loads(path.read_bytes())
+        except (OSError, ValueError, EOFError, TypeError):
+            data = None
+        if not (isinstance(data, dict) and data.get("format") == CACHE_FORMAT and isinstance(data.get("results"), dict)
+                and isinstance(data.get("stats"), dict)):
+            return cls(path, {}, {})
+        return cls(path, data["results"], data["stats"])
 
-    def save(self, keep: dict[str, FileResult]) -> None:
-        if self.path is None:
-            return
+    def save(self, results: dict[str, FileResult], stats: dict[str, tuple[Stat, str]]) -> None:
+        if self.path is None or (results.keys() == self.results.keys() and stats == self.stats):
+            return  # nothing new: the file on disk already says all this
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = self.path.with_suffix(".tmp")
-            temporary.write_text(json.dumps(keep, separators=(",", ":")), encoding="utf-8")
+            temporary = self.path.with_suffix(f".{os.getpid()}.tmp")
+            temporary.write_bytes(marshal.dumps({"format": CACHE_FORMAT, "results": results, "stats": stats}))
             temporary.replace(self.path)
-        except OSError:
+        except (OSError, ValueError):
             pass  # a cache that cannot be written only costs time
 
 
-def digest(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+def digest(data: bytes, path: str | os.PathLike[str] = "") -> str:
+    """The cache key of a file's content (a notebook's differs from the same bytes in a `.py`)."""
+    suffix = b"\0nb" if os.fspath(path).endswith(".ipynb") else b""
+    return hashlib.blake2b(data + suffix, digest_size=16).hexdigest()
 
 
 def scan_files(files: list[Path], *, cache_dir: Path | None, workers: int | None = None) -> list[FileResult]:
-    """Results for each file, in order: from the cache when the content is unchanged, else parsed (in parallel)."""
+    """Results for each file, in order: from the cache when the file is unchanged, else parsed (in parallel)."""
     rules = load_rules()
     cache = Cache.open(cache_dir, rules)
-    keys: list[str] = []
+    keys: list[str | None] = []
     results: list[FileResult | None] = []
+    stats: dict[str, tuple[Stat, str]] = {}
     todo: list[int] = []
+    todo_stats: list[tuple[str, Stat] | None] = []
     for index, path in enumerate(files):
+        name = os.path.abspath(path)
+        read_at = time.time_ns()
         try:
-            data = path.read_bytes()
+            info: os.stat_result | None = os.stat(name)
         except OSError:
-            data = b""
-        key = digest(data + (b"\0nb" if path.suffix == ".ipynb" else b""))
+            info = None
+        current = stat_key(info) if info is not None else None
+        key: str | None = None
+        known = cache.stats.get(name) if current is not None else None
+        if known is not None and known[0] == current:
+            key = known[1]  # unchanged since it was last read: not read again
+        elif cache.results:
+            try:
+                key = digest(path.read_bytes(), path)
+            except OSError:
+                key = None
+        cached = cache.results.get(key) if key is not None else None
+        if cached is not None and not _valid(cached):
+            cached = None
         keys.append(key)
-        cached = cache.entries.get(key)
         results.append(cached)
+        trusted = info is not None and current is not None and settled(info, read_at)
         if cached is None:
             todo.append(index)
+            todo_stats.append((name, current) if trusted and current is not None else None)
+        elif key is not None and trusted and current is not None:
+            stats[name] = (current, key)
     paths = [str(files[i]) for i in todo]
     workers = workers or min(os.cpu_count() or 1, 8)
     if len(paths) < PARALLEL_FROM or workers < 2:
-        fresh = _scan_batch(paths)
+        fresh = [_read_and_scan(p) for p in paths]
     else:
-        size = max(1, min(64, len(paths) // (workers * 4)))
-        batches = [paths[i:i + size] for i in range(0, len(paths), size)]
+        chunk = max(1, min(16, len(paths) // (workers * 8)))
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            fresh = [r for batch in pool.map(_scan_batch, batches) for r in batch]
-    for index, result in zip(todo, fresh, strict=True):
-        results[index] = result
+            fresh = list(pool.map(_read_and_scan, paths, chunksize=chunk))
+    for index, seen, (key, result) in zip(todo, todo_stats, fresh, strict=True):
+        keys[index], results[index] = key, result
+        if seen is not None and key is not None:
+            stats[seen[0]] = (seen[1], key)
     done = [r if r is not None else {"lines": 0, "calls": [], "error": None} for r in results]
-    cache.save(dict(zip(keys, done, strict=True)))
+    cache.save({k: r for k, r in zip(keys, done, strict=True) if k is not None}, stats)
     return done

@@ -104,12 +104,13 @@ class CodeOwners:
                 spec = pathspec.PathSpec.from_lines("gitignore", [pattern])
                 self.patterns.append((literal, pattern, feature.id, spec))
         self.patterns.sort(key=lambda p: -p[0])
+        self._owners: dict[str, tuple[str, str] | None] = {}  # a file's calls share its owner: match once
 
     def owner(self, file: str) -> tuple[str, str] | None:
-        for _, pattern, feature, spec in self.patterns:
-            if spec.match_file(file):
-                return feature, pattern
-        return None
+        if file not in self._owners:
+            self._owners[file] = next(((feature, pattern) for _, pattern, feature, spec in self.patterns
+                                       if spec.match_file(file)), None)
+        return self._owners[file]
 
 
 def _known(fact: dict[str, Any] | None) -> Known | None:

@@ -133,17 +133,33 @@ class Rules:
         return {rule.id: rule for rule in (*self.clients, *self.functions)}
 
     @functools.cached_property
-    def modules(self) -> frozenset[str]:
-        """Top-level packages the rules know: a file importing none of them has no SDK call."""
-        return frozenset(name.split(".", 1)[0] for name in self.by_name)
+    def callables(self) -> frozenset[str]:
+        """Dotted names the rules call by name: constructors, functions and set-up calls (`vertexai.init`)."""
+        names = set(self.by_name)
+        for rule in (*self.clients, *self.functions):
+            specs = [*rule.facts.values(), *(s for v in rule.variants for s in v.facts.values())]
+            specs += [s for extra in (*rule.model_prefixes.values(), *rule.model_names.values())
+                      for s in extra.values()]
+            names |= {spec.init for spec in specs if spec.init}
+        return frozenset(names)
 
     @functools.cached_property
-    def method_names(self) -> frozenset[str]:
-        """Last names of every call and wrapper, to find lines worth a look quickly."""
-        names = {c.rsplit(".", 1)[-1] for rule in (*self.clients, *self.functions) for c in (*rule.calls,
-                                                                                             *rule.wrappers)}
-        names |= {n.rsplit(".", 1)[-1] for n in self.by_name}
-        return frozenset(names)
+    def modules(self) -> tuple[str, ...]:
+        """Top-level packages of the callables: a file naming none of them has no call the rules describe.
+
+        Names containing another one (`langchain_openai` contains `openai`) are left out: one `in` covers both.
+        """
+        names = sorted({name.split(".", 1)[0] for name in self.callables})
+        return tuple(n for n in names if not any(other != n and other in n for other in names))
+
+    @functools.cached_property
+    def words(self) -> frozenset[str]:
+        """Last names of every callable, call, wrapper and factory method: a call site spells one of them."""
+        words = {name.rsplit(".", 1)[-1] for name in self.callables}
+        for rule in (*self.clients, *self.functions):
+            words |= {call.rsplit(".", 1)[-1] for call in (*rule.calls, *rule.wrappers)}
+            words |= set(rule.produces)
+        return frozenset(words)
 
     def endpoint(self, host: str) -> tuple[Endpoint, dict[str, str]] | None:
         for endpoint in self.endpoints:

@@ -34,7 +34,6 @@ class Scope:
     returns: list[ast.expr] = field(default_factory=list)
     requires: list[tuple[int, str]] = field(default_factory=list)
     def_line: int = 0
-    class_attrs: dict[tuple[str, str], tuple[Scope, ast.expr]] = field(default_factory=dict)  # module only
 
     def assignment(self, name: str, line: int) -> ast.expr | None:
         """The latest assignment to `name` before `line` (or the first one, for a name set later)."""
@@ -45,12 +44,16 @@ class Scope:
         return before[-1] if before else found[0][1]
 
 
+ClassAttrs = dict[tuple[str, str], tuple[Scope, ast.expr]]  # (class, attribute) -> where `self.attr = ...` is set
+
+
 class Tracer:
     """Evaluates expressions of one module to traced values."""
 
-    def __init__(self, aliases: dict[str, str], module: Scope):
+    def __init__(self, aliases: dict[str, str], module: Scope, class_attrs: ClassAttrs):
         self.aliases = aliases
         self.module = module
+        self.class_attrs = class_attrs  # not on the module Scope: no scope refers down to another (no GC cycles)
 
     def qualified(self, node: ast.expr) -> str | None:
         """`genai.Client` -> `google.genai.Client` through the module's imports; None if not imported."""
@@ -91,7 +94,7 @@ class Tracer:
         if isinstance(node, ast.Attribute):
             owner = node.value
             if isinstance(owner, ast.Name) and owner.id in ("self", "cls") and scope.class_name:
-                found = _class_attr(self.module, scope.class_name, node.attr)
+                found = self.class_attrs.get((scope.class_name, node.attr))
                 if found is not None:
                     return self.value(found[1], found[0], 10**9, depth + 1)
             return unknown(_text(node))
@@ -195,10 +198,6 @@ def _string_parts(node: ast.expr) -> list[str | ast.expr] | None:
             return None
         return [p.value if isinstance(p, ast.Constant) and isinstance(p.value, str) else p for p in (*left, *right)]
     return None
-
-
-def _class_attr(module: Scope, class_name: str, attr: str) -> tuple[Scope, ast.expr] | None:
-    return module.class_attrs.get((class_name, attr))
 
 
 def _text(node: ast.AST) -> str:
