@@ -330,3 +330,59 @@ def import_files(store: Store, paths: Iterable[Path], *, actor: Actor, fmt: str 
         if pool is not None:
             pool.shutdown(cancel_futures=True)
     return result
+
+
+@dataclass
+class ResolveResult:
+    """What `observe resolve` moved: stored unplaced rows placed with today's features and routes."""
+
+    rows: int = 0  # unplaced rows looked at
+    moved: int = 0  # rows now placed (their counts added to the placed row of the same day)
+    records: int = 0  # requests those rows held
+    placed: Counter[str] = field(default_factory=Counter)  # "feature -> route" -> requests
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"rows": self.rows, "moved": self.moved, "records": self.records, "placed": dict(self.placed)}
+
+
+def resolve_stored(store: Store, *, actor: Actor, reason: str | None = None) -> ResolveResult:
+    """Place the stored unattributed and unresolved rows again, after a route or feature mapping was fixed.
+
+    One transaction, one audit event; a row whose values still place nowhere new is left as it is, so
+    running it twice changes nothing the second time."""
+    require(actor, {"observation"})
+    placer = Placer(store.read())
+    result = ResolveResult()
+    table = ObservedUsageRow.__table__  # type: ignore[attr-defined]
+    c = table.c
+    with store.session() as session:
+        lock_for_write(session)
+        connection = session.connection()
+        rows = connection.execute(sa.select(table).where(sa.or_(c.feature.is_(None), c.route.is_(None)),
+                                                         c.facts.is_not(None))).all()
+        moved: dict[AggKey, Aggregate] = {}
+        gone: list[int] = []
+        for row in rows:
+            result.rows += 1
+            placed = placer.place_again(row.feature, row.route, row.model, row.facts or {})
+            if (placed.feature, placed.route) == (row.feature, row.route):
+                continue
+            result.moved += 1
+            result.records += row.requests
+            result.placed[f"{placed.feature or '(no feature)'} -> {placed.route or '(no route)'}"] += row.requests
+            key: AggKey = (row.day, placed.feature, placed.route, placed.model, row.source, placed.seen)
+            agg = moved.setdefault(key, Aggregate(facts=placed.values))
+            agg.add(row.requests, row.input_tokens, row.output_tokens, row.cached_input_tokens,
+                    row.reported_cost or 0.0, row.reported_requests if row.reported_cost is not None else 0)
+            gone.append(row.id)
+        if not moved:
+            session.rollback()
+            return result
+        for start in range(0, len(gone), 500):
+            connection.execute(sa.delete(table).where(c.id.in_(gone[start:start + 500])))
+        add_aggregates(session, moved)
+        AuditTrail(session, actor=actor, reason=reason or "observe resolve").record(
+            action="update", entity="observation", entity_id="resolve",
+            changes={"placed": {"old": None, "new": dict(result.placed)},
+                     "rows": {"old": result.moved, "new": 0}})
+    return result
