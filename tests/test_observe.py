@@ -455,3 +455,49 @@ def test_the_costs_page_adopts_observed_usage_in_one_audited_action(app_env: Pat
     usage = next(f for f in store.read().features if f.id == "meeting-notes-summary").usage
     store.dispose()
     assert usage is not None and (usage.input_tokens, usage.output_tokens) == (11_000, 850)
+
+
+def test_resolve_places_stored_unattributed_rows_after_the_mapping_is_fixed(store: Store) -> None:
+    from compliance.observe.importing import resolve_stored
+    from compliance.store.edits import record_versions, update_record
+
+    import_files(store, [SPANS], actor=ADMIN)
+    assert pairs_of(store)[(None, "openai-direct")] == 1  # the nightly batch: no feature anywhere
+    assert resolve_stored(store, actor=ADMIN).moved == 0  # nothing to place yet: nothing stored, no event
+    with store.snapshot() as session:
+        events = len(list_events(session))
+    with store.session() as session:
+        version = record_versions(session, "feature")["meeting-notes-summary"]
+        update_record(session, entity="feature", key="meeting-notes-summary", expected_version=version,
+                      changes={"services": ["nightly-batch"]}, actor=ADMIN, reason="the batch is ours")
+    before = sum(pairs_of(store).values())
+    moved = resolve_stored(store, actor=ADMIN, reason="mapping fixed")
+    assert moved.moved == 1 and moved.records == 1
+    assert moved.placed == {"meeting-notes-summary -> openai-direct": 1}
+    pairs = pairs_of(store)
+    assert (None, "openai-direct") not in pairs and pairs[("meeting-notes-summary", "openai-direct")] >= 1
+    assert sum(pairs.values()) == before  # moved, not copied
+    with store.snapshot() as session:
+        event = next(e for e in list_events(session, entity="observation") if e.entity_id == "resolve")
+        assert event.reason == "mapping fixed" and event.action == "update"
+        assert len(list_events(session)) == events + 2  # the feature edit and the resolve
+    assert resolve_stored(store, actor=ADMIN).moved == 0  # again: nothing changes
+    import_files(store, [SPANS], actor=ADMIN)  # a re-import still counts nothing twice
+    assert sum(pairs_of(store).values()) == before
+
+
+def test_a_large_file_read_by_workers_counts_as_one_stream(store: Store, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import compliance.observe.importing as importing
+
+    big = tmp_path / "spans.jsonl"
+    lines = SPANS.read_text().splitlines()
+    big.write_text("\n".join(lines * 3) + "\n")  # every span three times: the copies are duplicates
+    alone = import_files(open_store(f"sqlite:///{tmp_path}/alone.db", store.settings.data_dir), [big], actor=ADMIN,
+                         workers=1)
+    monkeypatch.setattr(importing, "CHUNK", 3_000)  # many chunks: the pool reads them, merges cross their edges
+    split = import_files(store, [big], actor=ADMIN, workers=2)
+    assert alone.workers == 0 and split.workers == 2
+    assert split.as_dict()["counts"] == alone.as_dict()["counts"]
+    assert split.counts["duplicates"] == 2 * split.counts["genai"] // 3 + 1  # the fixture exports one span twice
+    assert split.malformed == alone.malformed and len(split.malformed) == 3  # the cut-off line, once per copy

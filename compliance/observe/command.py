@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from compliance.observe.importing import ImportResult, import_files
+from compliance.observe.importing import ImportResult, import_files, resolve_stored
 from compliance.observe.records import FORMATS
 from compliance.observe.report import ObserveReport, build_report, group_values_seen, read_counts, read_usage
 from compliance.textout import money, table
@@ -25,8 +25,17 @@ def cmd_observe(args: argparse.Namespace) -> int:
 
         store = Store.open(cli._settings(args))
         result = import_files(store, [Path(p) for p in args.files], actor=cli._actor(args), fmt=args.format,
-                              feature_attribute=args.feature_attribute, reason=args.reason)
+                              feature_attribute=args.feature_attribute, reason=args.reason, workers=args.workers)
         print(render_import(result))
+        return EXIT_OK
+    if args.observe_command == "resolve":
+        from compliance.store import Store
+
+        moved = resolve_stored(Store.open(cli._settings(args)), actor=cli._actor(args), reason=args.reason)
+        print(f"{moved.rows:,} unattributed or unresolved rows looked at; {moved.moved:,} placed now "
+              f"({moved.records:,} requests)" + ("" if moved.moved else "; the store is unchanged"))
+        for where, requests in moved.placed.most_common():
+            print(f"  {requests:>9,}  {where}")
         return EXIT_OK
     from compliance.dates import parse_day
 
@@ -125,6 +134,11 @@ def register(add: Add, parser_class: type[argparse.ArgumentParser]) -> None:
     imp.add_argument("--feature-attribute", default="app.feature",
                      help="span or resource attribute naming the feature (default app.feature)")
     imp.add_argument("--reason", help="why, recorded in the audit log")
+    imp.add_argument("--workers", type=int, default=None,
+                     help="processes reading large plain OTLP files (default: one per CPU, at most 8; 1: none)")
+    res = commands.add_parser("resolve", help="place stored unattributed and unresolved usage again, after a "
+                              "feature's services: or a route's scan: hints were fixed (audited)")
+    res.add_argument("--reason", help="why, recorded in the audit log")
     rep = commands.add_parser("report", help="undeclared use with the policy's decision, declared flows never seen, "
                               "actual vs modelled cost")
     rep.add_argument("--since", help="first day (YYYY-MM-DD), inclusive")

@@ -12,12 +12,15 @@ import csv
 import gzip
 import io
 import json
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
+
+import msgspec
 
 FORMATS = ("otlp-json", "litellm-csv")
 LITELLM_COLUMNS = frozenset({"request_id", "startTime", "model"})
@@ -61,6 +64,7 @@ class Call:
     span_id: str = ""
     parent_id: str = ""
     status: str = "ok"  # ok | failed | cache_hit (LiteLLM)
+    merged: bool = False  # the second span of a call already seen
 
     @property
     def model(self) -> str | None:
@@ -131,9 +135,10 @@ def sniff(path: Path, wanted: str = "auto") -> str:
     return found
 
 
-def read(path: Path, fmt: str, *, feature_attribute: str = "app.feature") -> Iterator[Item]:
+def read_records(path: Path, fmt: str, *, feature_attribute: str = "app.feature") -> Iterator[RecordItem]:
     """The file's records; a file that stops being readable (a cut gzip stream) ends with one Malformed."""
-    items = read_otlp(path, feature_attribute=feature_attribute) if fmt == "otlp-json" else read_litellm(path)
+    items = (read_otlp_records(path, feature_attribute=feature_attribute) if fmt == "otlp-json"
+             else read_litellm_records(path))
     last = 0
     try:
         for item in items:
@@ -143,7 +148,104 @@ def read(path: Path, fmt: str, *, feature_attribute: str = "app.feature") -> Ite
         yield Malformed(str(path), last + 1, f"the file cannot be read further ({exc}); the rest is not read")
 
 
+def read(path: Path, fmt: str, *, feature_attribute: str = "app.feature") -> Iterator[Item]:
+    """As `read_records`, with each record as a `Call`."""
+    name = str(path)
+    for item in read_records(path, fmt, feature_attribute=feature_attribute):
+        yield call_of(item, name) if isinstance(item, Record) else item
+
+
 # --- OTLP JSON -------------------------------------------------------------------------------------
+#
+# Two decoders, one meaning. The fast one decodes each export request straight into the few fields we
+# read (msgspec, typed: whatever else a span carries is skipped without being built); any line it cannot
+# take as typed (a value of an unexpected type, a null where a list belongs, not JSON at all) is read
+# again by the plain one (json.loads, checked by hand), which names what is wrong. Both hand each span's
+# raw attributes to the same `_record`, so a line means the same whichever decoder read it.
+
+DAY_NS = 86_400 * 10**9
+EPOCH = date(1970, 1, 1).toordinal()
+LAST_NS = (date(9999, 12, 31).toordinal() - EPOCH + 1) * DAY_NS
+MERGE_WINDOW = 1 << 20  # a call's second span is looked for in lines starting at most this many bytes before
+
+
+class _Value(msgspec.Struct, rename="camel"):
+    string_value: str | msgspec.UnsetType = msgspec.UNSET
+    bool_value: bool | msgspec.UnsetType = msgspec.UNSET
+    double_value: int | float | msgspec.UnsetType = msgspec.UNSET
+    int_value: int | str | msgspec.UnsetType = msgspec.UNSET
+    array_value: Any = msgspec.UNSET
+
+
+class _Attr(msgspec.Struct):
+    key: str
+    value: _Value | None = None
+
+
+class _Resource(msgspec.Struct):
+    attributes: list[_Attr] = []
+
+
+class _Scope(msgspec.Struct):
+    name: Any = None
+
+
+class _Span(msgspec.Struct, rename="camel"):
+    trace_id: str | msgspec.UnsetType = msgspec.UNSET
+    span_id: str | msgspec.UnsetType = msgspec.UNSET
+    parent_span_id: str | None = None
+    start_time_unix_nano: str | int | msgspec.UnsetType = msgspec.UNSET
+    attributes: list[_Attr] = []
+
+
+class _ScopeSpans(msgspec.Struct):
+    scope: _Scope | None = None
+    spans: list[_Span] | None = None
+
+
+class _ResourceSpans(msgspec.Struct, rename="camel"):
+    resource: _Resource | None = None
+    scope_spans: list[_ScopeSpans] | None = None
+
+
+class _Request(msgspec.Struct, rename="camel"):
+    resource_spans: list[_ResourceSpans]
+
+
+_DECODER = msgspec.json.Decoder(_Request)
+
+
+class Facts(NamedTuple):
+    """What places a call (feature, route, model): calls alike in all of these are placed once."""
+
+    source: str
+    provider: str | None
+    host: str | None
+    region: str | None
+    request_model: str | None
+    response_model: str | None
+    feature: str | None
+    service_name: str | None
+    scope: str
+    cached_beside: bool
+    status: str
+
+
+class Record(NamedTuple):
+    """One call as the importer needs it: its id, its facts and its numbers."""
+
+    key: str
+    facts: Facts
+    day: date
+    input_tokens: int  # cached input included
+    output_tokens: int
+    cached_input_tokens: int
+    reported_cost: float | None
+    line: int
+    trace_id: str = ""
+    span_id: str = ""
+    parent_id: str = ""
+    merged: bool = False  # the second span of a call already seen (SDK tracing + an instrumentation)
 
 
 def _value(raw: Any) -> Any:
@@ -158,6 +260,26 @@ def _value(raw: Any) -> Any:
     if "arrayValue" in raw:
         return [_value(v) for v in (raw["arrayValue"] or {}).get("values", [])]
     return None
+
+
+def _typed_value(value: _Value | None) -> Any:
+    """As `_value`, for a value the fast decoder read (each field UNSET unless the JSON had it)."""
+    if value is None:
+        return None
+    for found in (value.string_value, value.bool_value, value.double_value):
+        if found is not msgspec.UNSET:
+            return found
+    if value.int_value is not msgspec.UNSET:
+        return int(value.int_value)
+    if value.array_value is not msgspec.UNSET:
+        return _value({"arrayValue": value.array_value})
+    return None
+
+
+def _typed_attributes(attrs: list[_Attr]) -> dict[str, Any]:
+    unset = msgspec.UNSET
+    return {a.key: (v.string_value if (v := a.value) is not None and v.string_value is not unset
+                    else _typed_value(v)) for a in attrs}
 
 
 def attributes(raw: Any) -> dict[str, Any]:
@@ -180,68 +302,219 @@ def _text(value: Any) -> str | None:
     return str(value) if value not in (None, "") else None
 
 
-def read_otlp(path: Path, *, feature_attribute: str = "app.feature") -> Iterator[Item]:
-    name = str(path)
-    with open_text(path) as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                request = json.loads(line.strip())
-                resource_spans = request["resourceSpans"]
-                if not isinstance(resource_spans, list):
-                    raise ValueError("resourceSpans is not a list")
-            except (ValueError, KeyError, TypeError) as exc:
-                yield Malformed(name, number, f"not an OTLP JSON export request ({_why(exc)})")
-                continue
-            for resource_span in resource_spans:
+def day_of(ns: int) -> date:
+    if not 0 <= ns < LAST_NS:
+        raise ValueError("startTimeUnixNano is out of range")
+    return date.fromordinal(EPOCH + ns // DAY_NS)
+
+
+@dataclass(frozen=True)
+class _Resourced:
+    """What a span takes from its resource: read once per resource, not once per span."""
+
+    attrs: dict[str, Any]
+    region: Any
+    service_name: str | None
+
+    @classmethod
+    def of(cls, attrs: dict[str, Any]) -> _Resourced:
+        return cls(attrs, attrs.get("cloud.region"), _text(attrs.get("service.name")))
+
+
+def _record(attrs: dict[str, Any], resource: _Resourced, scope: str, trace_id: str, span_id: str, parent_id: str,
+            start: Any, line: int, feature_attribute: str) -> Record:
+    """A GenAI span's record, from its attributes (the caller has checked it is a GenAI span)."""
+    if not trace_id or not span_id:
+        raise ValueError("the span has no traceId or spanId")
+    get = attrs.get
+    input_tokens = _count(attrs, "gen_ai.usage.input_tokens")
+    cached = next((_count(attrs, a) for a in CACHED_ATTRIBUTES if a in attrs), 0)
+    beside = scope.startswith(CACHED_BESIDE_SCOPES) or cached > input_tokens
+    facts = Facts(
+        "otlp", _text(get("gen_ai.provider.name") or get("gen_ai.system")), _text(get("server.address")),
+        _text(get("cloud.region") or resource.region), _text(get("gen_ai.request.model")),
+        _text(get("gen_ai.response.model")), _text(get(feature_attribute) or resource.attrs.get(feature_attribute)),
+        resource.service_name, scope, beside and cached > 0, "ok")
+    return Record(f"otlp:{trace_id}:{span_id}", facts, day_of(int(start)),
+                  input_tokens + cached if beside else input_tokens, _count(attrs, "gen_ai.usage.output_tokens"),
+                  cached, _cost(get("gen_ai.usage.cost")), line, trace_id, span_id, parent_id)
+
+
+class Merger:
+    """Spots the second GenAI span of one call: parent and child in one trace with the same model and tokens,
+    in lines starting at most MERGE_WINDOW bytes apart (so the answer is the same however a file is split)."""
+
+    def __init__(self) -> None:
+        self.traces: dict[str, list[tuple[str, str, tuple[Any, ...], int]]] = {}
+        self.order: deque[tuple[int, str]] = deque()
+
+    def forget_before(self, position: int) -> None:
+        order, traces = self.order, self.traces
+        while order and order[0][0] < position:
+            _, trace = order.popleft()
+            kept = [entry for entry in traces.get(trace, ()) if entry[3] >= position]
+            if kept:
+                traces[trace] = kept
+            else:
+                traces.pop(trace, None)
+
+    def is_second(self, record: Record, position: int) -> bool:
+        facts = record.facts
+        signature = (facts.response_model or facts.request_model, record.input_tokens, record.output_tokens)
+        spans = self.traces.get(record.trace_id)
+        if spans is None:
+            spans = self.traces[record.trace_id] = []
+        else:
+            for span_id, parent_id, other, _ in spans:
+                if other == signature and (record.parent_id == span_id or parent_id == record.span_id):
+                    return True
+        spans.append((record.span_id, record.parent_id, signature, position))
+        self.order.append((position, record.trace_id))
+        return False
+
+
+OtlpItem = Record | Skipped | Malformed
+RecordItem = OtlpItem
+
+
+def otlp_lines(lines: Iterable[tuple[int, int, bytes]], name: str, *, feature_attribute: str = "app.feature",
+               emit_from: int = 0) -> Iterator[OtlpItem]:
+    """Records of (line number, byte position, line) triples; lines before position `emit_from` only teach
+    the merger (a chunk's lead-in), nothing of them is yielded."""
+    merger = Merger()
+    for number, position, line in lines:
+        merger.forget_before(position - MERGE_WINDOW)
+        if not line.strip():
+            continue
+        try:
+            items = _fast_line(line, name, number, feature_attribute)
+        except msgspec.DecodeError:
+            items = _plain_line(line, name, number, feature_attribute)
+        lead_in = position < emit_from
+        for item in items:
+            if isinstance(item, Record) and merger.is_second(item, position):
+                item = item._replace(merged=True)
+            if not lead_in:
+                yield item
+
+
+def _fast_line(line: bytes, name: str, number: int, feature_attribute: str) -> list[OtlpItem]:
+    request = _DECODER.decode(line)
+    out: list[OtlpItem] = []
+    skipped = Skipped(name, number)
+    for resource_span in request.resource_spans:
+        try:
+            resource = _Resourced.of(_typed_attributes(resource_span.resource.attributes)
+                                     if resource_span.resource is not None else {})
+        except (ValueError, TypeError, AttributeError) as exc:
+            out.append(Malformed(name, number, f"a resource is malformed ({_why(exc)})"))
+            continue
+        for scope_span in resource_span.scope_spans or ():
+            scope = str((scope_span.scope.name if scope_span.scope is not None else None) or "")
+            for span in scope_span.spans or ():
                 try:
-                    resource = attributes((resource_span.get("resource") or {}).get("attributes", []))
-                    scopes = resource_span.get("scopeSpans") or []
-                except (AttributeError, ValueError, KeyError, TypeError) as exc:
-                    yield Malformed(name, number, f"a resource is malformed ({_why(exc)})")
-                    continue
-                for scope_span in scopes:
-                    scope = str(((scope_span or {}).get("scope") or {}).get("name") or "")
-                    for span in (scope_span or {}).get("spans") or []:
-                        yield _span(span, resource, scope, name, number, feature_attribute)
+                    attrs = _typed_attributes(span.attributes)
+                    if not ("gen_ai.operation.name" in attrs or "gen_ai.provider.name" in attrs
+                            or "gen_ai.system" in attrs):
+                        out.append(skipped)
+                        continue
+                    if span.trace_id is msgspec.UNSET:
+                        raise KeyError("traceId")
+                    if span.span_id is msgspec.UNSET:
+                        raise KeyError("spanId")
+                    if span.start_time_unix_nano is msgspec.UNSET:
+                        raise KeyError("startTimeUnixNano")
+                    out.append(_record(attrs, resource, scope, span.trace_id, span.span_id,
+                                       span.parent_span_id or "", span.start_time_unix_nano, number,
+                                       feature_attribute))
+                except (ValueError, KeyError, TypeError, AttributeError, OverflowError) as exc:
+                    out.append(Malformed(name, number, f"a GenAI span is malformed ({_why(exc)})"))
+    return out
+
+
+def _plain_line(line: bytes, name: str, number: int, feature_attribute: str) -> list[OtlpItem]:
+    text = line.decode("utf-8", "replace").strip()
+    if number == 1:
+        text = text.removeprefix("\ufeff")
+    try:
+        request = json.loads(text)
+        resource_spans = request["resourceSpans"]
+        if not isinstance(resource_spans, list):
+            raise ValueError("resourceSpans is not a list")
+    except (ValueError, KeyError, TypeError) as exc:
+        return [Malformed(name, number, f"not an OTLP JSON export request ({_why(exc)})")]
+    out: list[OtlpItem] = []
+    for resource_span in resource_spans:
+        try:
+            resource = _Resourced.of(attributes((resource_span.get("resource") or {}).get("attributes", [])))
+            scopes = resource_span.get("scopeSpans") or []
+        except (AttributeError, ValueError, KeyError, TypeError) as exc:
+            out.append(Malformed(name, number, f"a resource is malformed ({_why(exc)})"))
+            continue
+        for scope_span in scopes:
+            scope = str(((scope_span or {}).get("scope") or {}).get("name") or "")
+            for span in (scope_span or {}).get("spans") or []:
+                out.append(_plain_span(span, resource, scope, name, number, feature_attribute))
+    return out
+
+
+def _plain_span(span: Any, resource: _Resourced, scope: str, name: str, line: int,
+                feature_attribute: str) -> OtlpItem:
+    try:
+        attrs = attributes(span.get("attributes", []))
+        if not any(marker in attrs for marker in GENAI_MARKERS):
+            return Skipped(name, line)
+        return _record(attrs, resource, scope, str(span["traceId"]), str(span["spanId"]),
+                       str(span.get("parentSpanId") or ""), span["startTimeUnixNano"], line, feature_attribute)
+    except (ValueError, KeyError, TypeError, AttributeError, OverflowError) as exc:
+        return Malformed(name, line, f"a GenAI span is malformed ({_why(exc)})")
+
+
+def numbered(handle: IO[bytes], start: int = 0, first_line: int = 1,
+             end: int | None = None) -> Iterator[tuple[int, int, bytes]]:
+    """(line number, byte position, line) for each line of a binary file, from `start` to `end`."""
+    position = start
+    for number, line in enumerate(handle, start=first_line):
+        if end is not None and position >= end:
+            return
+        yield number, position, line
+        position += len(line)
+
+
+def open_binary(path: Path) -> IO[bytes]:
+    with path.open("rb") as probe:
+        magic = probe.read(2)
+    if magic == b"\x1f\x8b":
+        return gzip.open(path, "rb")  # type: ignore[return-value]  # a GzipFile reads bytes like any IO[bytes]
+    return path.open("rb")
+
+
+def read_otlp_records(path: Path, *, feature_attribute: str = "app.feature") -> Iterator[OtlpItem]:
+    with open_binary(path) as handle:
+        yield from otlp_lines(numbered(handle), str(path), feature_attribute=feature_attribute)
+
+
+def call_of(record: Record, file: str) -> Call:
+    f = record.facts
+    return Call(key=record.key, source=f.source, file=file, line=record.line, day=record.day, provider=f.provider,
+                host=f.host, region=f.region, request_model=f.request_model, response_model=f.response_model,
+                input_tokens=record.input_tokens, output_tokens=record.output_tokens,
+                cached_input_tokens=record.cached_input_tokens, feature=f.feature, service_name=f.service_name,
+                reported_cost=record.reported_cost, scope=f.scope, cached_beside=f.cached_beside,
+                trace_id=record.trace_id, span_id=record.span_id, parent_id=record.parent_id, status=f.status,
+                merged=record.merged)
+
+
+def read_otlp(path: Path, *, feature_attribute: str = "app.feature") -> Iterator[Item]:
+    """The file's calls, spans that are not calls, and malformed records, one at a time."""
+    for item in read_otlp_records(path, feature_attribute=feature_attribute):
+        yield call_of(item, str(path)) if isinstance(item, Record) else item
 
 
 def _why(exc: Exception) -> str:
     if isinstance(exc, KeyError):
         return f"no {exc.args[0]!r}"
     return str(exc).split("\n")[0][:200]
-
-
-def _span(span: Any, resource: dict[str, Any], scope: str, file: str, line: int, feature_attribute: str) -> Item:
-    try:
-        attrs = attributes(span.get("attributes", []))
-        if not any(marker in attrs for marker in GENAI_MARKERS):
-            return Skipped(file, line)
-        trace_id, span_id = str(span["traceId"]), str(span["spanId"])
-        if not trace_id or not span_id:
-            raise ValueError("the span has no traceId or spanId")
-        started = datetime.fromtimestamp(int(span["startTimeUnixNano"]) / 1e9, tz=UTC)
-        input_tokens = _count(attrs, "gen_ai.usage.input_tokens")
-        cached = next((_count(attrs, a) for a in CACHED_ATTRIBUTES if a in attrs), 0)
-        beside = scope.startswith(CACHED_BESIDE_SCOPES) or cached > input_tokens
-        return Call(
-            key=f"otlp:{trace_id}:{span_id}", source="otlp", file=file, line=line, day=started.date(),
-            provider=_text(attrs.get("gen_ai.provider.name") or attrs.get("gen_ai.system")),
-            host=_text(attrs.get("server.address")),
-            region=_text(attrs.get("cloud.region") or resource.get("cloud.region")),
-            request_model=_text(attrs.get("gen_ai.request.model")),
-            response_model=_text(attrs.get("gen_ai.response.model")),
-            input_tokens=input_tokens + cached if beside else input_tokens,
-            output_tokens=_count(attrs, "gen_ai.usage.output_tokens"), cached_input_tokens=cached,
-            feature=_text(attrs.get(feature_attribute) or resource.get(feature_attribute)),
-            service_name=_text(resource.get("service.name")),
-            reported_cost=_cost(attrs.get("gen_ai.usage.cost")),
-            scope=scope, cached_beside=beside and cached > 0, trace_id=trace_id, span_id=span_id,
-            parent_id=str(span.get("parentSpanId") or ""),
-        )
-    except (ValueError, KeyError, TypeError, AttributeError, OverflowError) as exc:
-        return Malformed(file, line, f"a GenAI span is malformed ({_why(exc)})")
 
 
 def _cost(value: Any) -> float | None:
@@ -303,6 +576,12 @@ def _host(api_base: str | None) -> str | None:
 
 def read_litellm(path: Path) -> Iterator[Item]:
     name = str(path)
+    for item in read_litellm_records(path):
+        yield call_of(item, name) if isinstance(item, Record) else item
+
+
+def read_litellm_records(path: Path) -> Iterator[RecordItem]:
+    name = str(path)
     with open_text(path) as handle:
         reader = csv.DictReader(handle)
         line = 1
@@ -331,12 +610,9 @@ def read_litellm(path: Path) -> Iterator[Item]:
                 usage = {k: int(float(row.get(k) or 0)) for k in ("prompt_tokens", "completion_tokens")}
                 if min(usage.values()) < 0:
                     raise ValueError("a token count is negative")
-                yield Call(
-                    key=f"litellm:{request_id}", source="litellm", file=name, line=start, day=_day(row["startTime"]),
-                    provider=provider, host=_host(row.get("api_base")), region=None, request_model=model,
-                    response_model=None, input_tokens=usage["prompt_tokens"],
-                    output_tokens=usage["completion_tokens"], cached_input_tokens=0,
-                    feature=_litellm_feature(tags, metadata), service_name=None,
-                    reported_cost=_cost(row.get("spend")), scope="litellm", status=_litellm_status(row, metadata))
+                facts = Facts("litellm", provider, _host(row.get("api_base")), None, model, None,
+                              _litellm_feature(tags, metadata), None, "litellm", False, _litellm_status(row, metadata))
+                yield Record(f"litellm:{request_id}", facts, _day(row["startTime"]), usage["prompt_tokens"],
+                             usage["completion_tokens"], 0, _cost(row.get("spend")), start)
             except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 yield Malformed(name, start, f"a SpendLogs row is malformed ({_why(exc)})")

@@ -11,10 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
-from sqlmodel import Session, col, select
+import sqlalchemy as sa
+from sqlmodel import Session, select
 
 from compliance.costs.prices import PER, Price, PriceNotFound, price_for
 from compliance.costs.tables import feature_costs
@@ -109,13 +110,29 @@ class ObserveReport:
                 "costs": [c.as_dict() for c in self.costs], "counts": self.counts, "values_seen": self.values_seen}
 
 
-def read_usage(session: Session, since: date | None, until: date | None) -> list[ObservedUsageRow]:
-    query = select(ObservedUsageRow)
+class UsageRow(NamedTuple):
+    """One stored daily aggregate, as the report reads it (plain tuples: no ORM object per row)."""
+
+    day: date
+    feature: str | None
+    route: str | None
+    model: str
+    requests: int
+    input_tokens: int
+    output_tokens: int
+    cached_input_tokens: int
+    reported_cost: float | None
+
+
+def read_usage(session: Session, since: date | None, until: date | None) -> list[UsageRow]:
+    c = ObservedUsageRow.__table__.c  # type: ignore[attr-defined]
+    query = sa.select(c.day, c.feature, c.route, c.model, c.requests, c.input_tokens, c.output_tokens,
+                      c.cached_input_tokens, c.reported_cost)
     if since:
-        query = query.where(col(ObservedUsageRow.day) >= since)
+        query = query.where(c.day >= since)
     if until:
-        query = query.where(col(ObservedUsageRow.day) <= until)
-    return list(session.exec(query.order_by(col(ObservedUsageRow.day))))
+        query = query.where(c.day <= until)
+    return [UsageRow(*row) for row in session.connection().execute(query.order_by(c.day))]
 
 
 def read_counts(session: Session) -> tuple[dict[str, int], dict[str, int]]:
@@ -143,7 +160,7 @@ def union_decision(decider: Decider, feature: d.Feature, route: str, on: date) -
     return "deny", rules, reasons
 
 
-def build_report(rows: Sequence[ObservedUsageRow], dataset: d.DataSet, decider: Decider, *, as_of: date,
+def build_report(rows: Sequence[UsageRow | ObservedUsageRow], dataset: d.DataSet, decider: Decider, *, as_of: date,
                  since: date | None = None, until: date | None = None, counts: dict[str, int] | None = None,
                  values_seen: dict[str, int] | None = None) -> ObserveReport:
     features = {f.id: f for f in dataset.features}
@@ -153,17 +170,20 @@ def build_report(rows: Sequence[ObservedUsageRow], dataset: d.DataSet, decider: 
     costs: dict[tuple[str, str], MonthCost] = {}
     overrides = dataset.costs.price_overrides
 
-    @lru_cache(maxsize=16_384)
+    @lru_cache(maxsize=1 << 20)
     def price(route: str, model: str, day: date) -> Price | None:
         try:
             return price_for(routes[route], model, day, overrides)
         except PriceNotFound:
             return None
 
+    months: dict[date, str] = {}
     for row in rows:
         if row.feature is None or row.feature not in features:
             continue
-        month = row.day.strftime("%Y-%m")
+        month = months.get(row.day)
+        if month is None:
+            month = months[row.day] = row.day.strftime("%Y-%m")
         cost = costs.setdefault((row.feature, month), MonthCost(row.feature, month))
         cost.requests += row.requests
         cost.input_tokens += row.input_tokens

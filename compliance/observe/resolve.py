@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
-from compliance.observe.records import Call
+from compliance.observe.records import Call, Facts
 from compliance.routing import CallFacts, Known, Resolution, model_geography, resolve, served_model
 from compliance.scan.rules import load_rules
 from compliance.store import documents as d
@@ -49,9 +50,10 @@ class Placed:
     model: str
     seen: str
     why: str
+    values: dict[str, str | None] | None = None  # the values behind `seen`, kept to place the row again
 
 
-def facts_of(call: Call) -> CallFacts:
+def facts_of(call: Call | Facts) -> CallFacts:
     """What the record says about where the call went, as the resolver's facts."""
     host = call.host.lower() if call.host else None
     processor = service = region = None
@@ -62,12 +64,18 @@ def facts_of(call: Call) -> CallFacts:
         processor, service = PROVIDERS.get((call.provider or "").lower(), (None, None))
     # else a self-hosted or unknown host: only a route's `scan: hosts` hint places it (as in scan)
     region = region or call.region
-    model = call.model.rsplit("/", 1)[-1] if call.model else None  # `google/gemini-2.5-flash`, an ARN's profile
+    raw = call.response_model or call.request_model
+    model = raw.rsplit("/", 1)[-1] if raw else None  # `google/gemini-2.5-flash`, an ARN's profile
     if model_geography(model):
         region = None  # a Bedrock inference profile decides the region over the host's
     return CallFacts(processor=Known(processor) if processor else None, service=Known(service) if service else None,
                      region=Known(region) if region else None, model=Known(model) if model else None,
                      host=Known(host) if host else None)
+
+
+def facts_of_call(call: Call) -> Facts:
+    return Facts(call.source, call.provider, call.host, call.region, call.request_model, call.response_model,
+                 call.feature, call.service_name, call.scope, call.cached_beside, call.status)
 
 
 class Placer:
@@ -84,16 +92,17 @@ class Placer:
     def _resolution(self, facts: CallFacts) -> Resolution:
         return resolve(facts, self._dataset.routes, describe=False)
 
-    def feature(self, call: Call) -> str | None:
+    def feature(self, call: Call | Facts) -> str | None:
         if call.feature and call.feature in self.features:
             return call.feature
         if call.service_name:
             return self.by_service.get(call.service_name.lower())
         return None
 
-    def place(self, call: Call) -> Placed:
+    def place(self, call: Call | Facts) -> Placed:
         """Where the call belongs; calls alike in every fact that matters are placed once."""
-        key = (call.feature, call.service_name, call.provider, call.host, call.region, call.model)
+        key = (call.feature, call.service_name, call.provider, call.host, call.region,
+               call.response_model or call.request_model)
         found = self._placed.get(key)
         if found is None:
             if len(self._placed) > 100_000:
@@ -101,25 +110,45 @@ class Placer:
             found = self._placed[key] = self._place(call)
         return found
 
-    def _place(self, call: Call) -> Placed:
-        feature = self.feature(call)
-        resolution = self._resolve(facts_of(call))
-        route = resolution.route
-        model = call.model.rsplit("/", 1)[-1] if call.model else ""
-        if route is not None:
-            model = served_model(model, self.routes[route].model_ids) or model if model else ""
+    def _place(self, call: Call | Facts, *, feature: str | None = None, known_feature: bool = False,
+               route: tuple[str, str] | None = None) -> Placed:
+        """Placed; `known_feature` / `route` (route, model) keep what a stored row already had."""
+        if not known_feature:
+            feature = self.feature(call)
+        raw = call.response_model or call.request_model
+        resolution = None
+        if route is None:
+            resolution = self._resolve(facts_of(call))
+            model = raw.rsplit("/", 1)[-1] if raw else ""
+            if resolution.route is not None:
+                model = served_model(model, self.routes[resolution.route].model_ids) or model if model else ""
+            found_route = resolution.route
+        else:
+            found_route, model = route
         seen: list[str] = []
+        values: dict[str, str | None] = {}  # what placing it again needs, once the mapping is fixed
         if feature is None:
             seen.append(f"feature={call.feature}" if call.feature else "feature=(none)")
             if call.service_name:
                 seen.append(f"service.name={call.service_name}")
-        if route is None:
+            values.update(feature=call.feature, service_name=call.service_name)
+        if found_route is None:
             seen += [f"provider={call.provider or '(none)'}", f"host={call.host or '(none)'}"]
             if call.region:
                 seen.append(f"region={call.region}")
-            seen.append(f"model={call.model or '(none)'}")
-            if resolution.candidates:
+            seen.append(f"model={raw or '(none)'}")
+            if resolution is not None and resolution.candidates:
                 seen.append(f"candidates={'|'.join(resolution.candidates)}")
+            values.update(provider=call.provider, host=call.host, region=call.region, model=raw)
+        why = resolution.reasons[-1] if resolution is not None and resolution.reasons else ""
         # cut to the store's column limits: record values are not ours to trust
-        return Placed(feature, route, model[:NAME_LEN], " ".join(seen)[:TEXT_LEN],
-                      resolution.reasons[-1] if resolution.reasons else "")
+        return Placed(feature, found_route, model[:NAME_LEN], " ".join(seen)[:TEXT_LEN], why, values or None)
+
+    def place_again(self, feature: str | None, route: str | None, model: str, values: dict[str, Any]) -> Placed:
+        """A stored row that was unattributed or unresolved, placed with today's features and routes."""
+        get = values.get
+        facts = Facts("stored", get("provider"), get("host"), get("region"), get("model"), None, get("feature"),
+                      get("service_name"), "", False, "ok")
+        was_attributed = feature is not None
+        return self._place(facts, feature=feature, known_feature=was_attributed,
+                           route=(route, model) if route is not None else None)

@@ -454,8 +454,11 @@ class ObservedRecordRow(SQLModel, table=True):
 
     __tablename__ = "observed_record"
 
-    key: str = Field(primary_key=True, max_length=32)
-    import_id: int = Field(sa_column_args=[ref("observed_import.id", "CASCADE")], index=True)
+    # The first 8 bytes of the id's BLAKE2b digest as a signed integer: on SQLite the rowid itself, so
+    # checking and adding a million ids is one B-tree, not a table and an index (migration 0010).
+    key: int = Field(sa_column=sa.Column(sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True,
+                                         autoincrement=False))
+    import_id: int = Field(sa_column_args=[ref("observed_import.id", "CASCADE")])
 
 
 class ObservedUsageRow(SQLModel, table=True):
@@ -479,6 +482,9 @@ class ObservedUsageRow(SQLModel, table=True):
     cached_input_tokens: int = Field(default=0, sa_type=sa.BigInteger)
     reported_cost: float | None = None  # what the records said they cost, where they said it
     reported_requests: int = 0
+    # unattributed or unresolved rows: the values behind `seen` (feature, service_name, provider, host, region,
+    # model), so that `observe resolve` can place the row once the mapping is fixed
+    facts: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
 
 
 EDITABLE_TABLES = (
