@@ -24,7 +24,7 @@ from compliance.store import Store
 from compliance.store.sync import replace_dataset
 
 PAGES = ["overview", "providers", "routes", "checker", "policies", "costs", "audit"]
-TARGET = 1.5
+TARGET = 0.5  # slowest page cold, issue 10
 
 
 def build_store(tmp: Path) -> None:
@@ -42,19 +42,19 @@ def build_store(tmp: Path) -> None:
                        "COMPLIANCE_POLICY_DIR": str(policies)})
 
 
-def render(page: str) -> tuple[float, float, int]:
+def render(page: str) -> tuple[float, float, float, int]:
     at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120)
     at.run()  # the entry point runs its default page first
     at.switch_page(f"compliance/ui/{page}_page.py")
     st.cache_resource.clear()  # cold: no cached store, snapshot, matrix or cost tables
     st.cache_data.clear()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     at.run()
-    cold = time.perf_counter() - start
+    cold, cold_cpu = time.perf_counter() - start, time.process_time() - cpu
     start = time.perf_counter()
     at.run()
     warm = time.perf_counter() - start
-    return cold, warm, len(at.exception)
+    return cold, warm, cold_cpu, len(at.exception)
 
 
 def main() -> int:
@@ -62,13 +62,13 @@ def main() -> int:
         start = time.perf_counter()
         build_store(Path(tmp))
         print(f"built a store of 1,000 features, 100 routes, 85 categories in {time.perf_counter() - start:.1f} s")
-        print(f"{'page':<10} {'cold (s)':>9} {'warm (s)':>9}   target <= {TARGET} s")
+        print(f"{'page':<10} {'cold (s)':>9} {'warm (s)':>9} {'cold CPU (s)':>13}   target: slowest cold <= {TARGET} s")
         worst = 0.0
         for page in PAGES:
-            cold, warm, errors = render(page)
+            cold, warm, cold_cpu, errors = render(page)
             worst = max(worst, cold)
             flag = "" if errors == 0 else f"   {errors} exception(s)!"
-            print(f"{page:<10} {cold:>9.2f} {warm:>9.2f}{flag}")
+            print(f"{page:<10} {cold:>9.2f} {warm:>9.2f} {cold_cpu:>13.2f}{flag}")
         print(f"slowest page cold: {worst:.2f} s")
     return 0
 

@@ -162,39 +162,48 @@ COLUMNS = ["feature", "flow", "route", "model", "tier", "compliant", "current_mo
            "cheapest_allowed_monthly", "compliance_premium_monthly", "switch_cost_monthly", "allowed_routes", "note"]
 
 
-def _total(values: pd.Series) -> float | None:
-    """A sum that is unknown when any part is unknown."""
-    return None if values.isna().any() or values.empty else float(values.sum())
-
-
 def compliance_cost_by_feature(dataset: d.DataSet, flows: pd.DataFrame) -> pd.DataFrame:
     """Per feature, what a CFO asks: spend now on the declared routes, on the cheapest routes the policy
     allows, and on the cheapest routes overall (all per month, summed over its flows).
 
     `flows` is `compliance_cost_frame`'s table. Every feature is listed, also those without usage,
     a cost segment or flows; `no_allowed_route` names the flows no allowed route can serve, and
-    `note` says why a figure is missing.
+    `note` says why a figure is missing. A feature's sum is unknown when any of its flows is unknown.
+    Computed for all features at once (group by feature), not feature by feature.
     """
-    rows = []
+    ids = [f.id for f in dataset.features]
+    money_columns = ["current_monthly", "cheapest_allowed_monthly", "cheapest_monthly"]
+    by = flows["feature"]
+    totals = flows[money_columns].astype(float).groupby(by, sort=False).sum()
+    unknown = flows[money_columns].isna().groupby(by, sort=False).any()
+    totals = totals.mask(unknown).reindex(ids)
+    compliant = flows["compliant"].astype(bool).groupby(by, sort=False).all().reindex(ids, fill_value=True)
+    notes: dict[str, list[str]] = {}
+    blocked: dict[str, list[str]] = {}
+    for feature, flow, route, note, allowed in zip(by, flows["flow"], flows["route"], flows["note"],
+                                                  flows["allowed_routes"], strict=True):
+        label = f"flow {int(flow) + 1} ({route})"
+        if isinstance(note, str):
+            notes.setdefault(feature, []).append(f"{label}: {note}")
+        if isinstance(allowed, list) and not allowed:
+            blocked.setdefault(feature, []).append(label)
+    present = set(by)
     for feature in dataset.features:
-        mine = flows[flows["feature"] == feature.id]
-        notes = [f"flow {int(f.flow) + 1} ({f.route}): {f.note}" for f in mine.itertuples() if isinstance(f.note, str)]
-        blocked = [f"flow {int(f.flow) + 1} ({f.route})" for f in mine.itertuples()
-                   if isinstance(f.allowed_routes, list) and not f.allowed_routes]
-        if mine.empty:
-            notes.append("declares no flows" if not feature.flows else "no usage figures or cost segment")
-        current = _total(mine["current_monthly"]) if not mine.empty else None
-        allowed = _total(mine["cheapest_allowed_monthly"]) if not mine.empty else None
-        cheapest = _total(mine["cheapest_monthly"]) if not mine.empty else None
-        rows.append({
-            "feature": feature.id, "name": feature.name, "segment": feature.segment.value,
-            "compliant": bool(mine["compliant"].all()) if not mine.empty else True,
-            "current_monthly": current, "cheapest_allowed_monthly": allowed, "cheapest_monthly": cheapest,
-            "saving_on_cheapest_allowed": current - allowed if current is not None and allowed is not None else None,
-            "compliance_premium": allowed - cheapest if allowed is not None and cheapest is not None else None,
-            "no_allowed_route": ", ".join(blocked), "note": "; ".join(notes),
-        })
-    return pd.DataFrame(rows, columns=FEATURE_COLUMNS)
+        if feature.id not in present:
+            notes.setdefault(feature.id, []).append("declares no flows" if not feature.flows
+                                                    else "no usage figures or cost segment")
+    current, allowed_total, cheapest = (totals[c] for c in money_columns)
+    return pd.DataFrame({
+        "feature": ids, "name": [f.name for f in dataset.features],
+        "segment": [f.segment.value for f in dataset.features],
+        "compliant": compliant.to_numpy(dtype=bool),
+        "current_monthly": current.to_numpy(), "cheapest_allowed_monthly": allowed_total.to_numpy(),
+        "cheapest_monthly": cheapest.to_numpy(),
+        "saving_on_cheapest_allowed": (current - allowed_total).to_numpy(),
+        "compliance_premium": (allowed_total - cheapest).to_numpy(),
+        "no_allowed_route": [", ".join(blocked.get(i, [])) for i in ids],
+        "note": ["; ".join(notes.get(i, [])) for i in ids],
+    }, columns=FEATURE_COLUMNS)
 
 
 FEATURE_COLUMNS = ["feature", "name", "segment", "compliant", "current_monthly", "cheapest_allowed_monthly",

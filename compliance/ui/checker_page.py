@@ -137,24 +137,26 @@ for flow in flows:
 @st.fragment
 def matrix_view() -> None:
     st.subheader("Decision matrix")
-    result = state.matrix(on)
-    if result is None:
-        return
+    key = state.marker()
     view = st.radio("Show", ["routes x categories for this feature", "features x categories for one route"],
                     horizontal=True, key="matrix-view")
     only_picked = st.toggle("Only the categories picked above", value=False, key="matrix-only-picked")
-    names = {i: rid for i, rid in enumerate(result.rule_ids)}
-    if view.startswith("routes"):
-        fi = result.features.index(feature_id)
-        allowed = pd.DataFrame(result.allowed[fi].T, index=result.routes, columns=result.categories)
-        deciding = result.deciding[fi].T
+    if view.startswith("routes"):  # only the slice shown is decided, not the whole matrix
+        result = state.feature_matrix(on, feature_id)
+        if result is None:
+            return
+        allowed = pd.DataFrame(result.allowed[0].T, index=result.routes, columns=result.categories)
+        deciding = result.deciding[0].T
         title = f"{feature_id}: routes x categories"
     else:
-        route_id = st.selectbox("Route", result.routes, key="matrix-route")
-        ri = result.routes.index(route_id)
-        allowed = pd.DataFrame(result.allowed[:, :, ri], index=result.features, columns=result.categories)
-        deciding = result.deciding[:, :, ri]
+        route_id = st.selectbox("Route", [r.id for r in data.routes], key="matrix-route")
+        result = state.route_matrix(on, route_id)
+        if result is None:
+            return
+        allowed = pd.DataFrame(result.allowed[:, :, 0], index=result.features, columns=result.categories)
+        deciding = result.deciding[:, :, 0]
         title = f"{route_id}: features x categories"
+    names = {i: rid for i, rid in enumerate(result.rule_ids)}
     hover = pd.DataFrame(
         [[("ALLOW by " if a else "DENY by ") + names[int(r)] if r >= 0 else "DENY: no allow rule applies"
           for a, r in zip(row_a, row_r, strict=True)] for row_a, row_r in zip(allowed.values, deciding, strict=True)],
@@ -165,8 +167,14 @@ def matrix_view() -> None:
                     key="matrix-chart")
     st.caption("Blue: allowed. Orange: denied. Boxed, bold: the categories picked above. Hover a cell for the "
                "deciding rule; the route table above gives the whole reasons.")
-    st.download_button("Download the whole matrix (CSV)", data=lambda: csv_text(result),
+    st.download_button("Download the whole matrix (CSV)", data=lambda: whole_matrix_csv(key),
                        file_name=f"decision-matrix-{on}.csv", mime="text/csv", key="matrix-csv")
+
+
+def whole_matrix_csv(key: tuple[int, tuple[tuple[str, int, int], ...]]) -> str:
+    """Decided only when the download is asked for, for the store state the page was drawn from."""
+    result = state.matrix_at(key, on)
+    return csv_text(result) if result is not None else ""
 
 
 matrix_view()

@@ -162,6 +162,18 @@ projection_view()
 @st.fragment
 def compliance_view() -> None:
     st.subheader("Cost of compliance")
+    # Every feature x category x route is decided for this answer, so it is drawn when opened (the rest of
+    # the page does not wait for it); it stays open across reruns.
+    opened = st.expander("Spend now on declared routes against the cheapest routes the policy allows, per "
+                         "feature", on_change="rerun", key="compliance-open")
+    with opened:
+        if opened.open:
+            compliance_answer()
+        else:
+            st.caption("Open to decide every flow and price it against the cheapest allowed and cheapest routes.")
+
+
+def compliance_answer() -> None:
     frame = state.cost_table(key, today, "compliance")
     if frame is None:
         st.caption("Unavailable while the policy files have problems.")

@@ -1,14 +1,19 @@
-"""Edit forms that never silently overwrite a colleague's change.
+"""Edit forms that never silently overwrite a colleague's change: the one mechanism of every edit page.
 
 A form is drawn from the version of the record the user saw (its "base"), a save names that
 version, and a refused save redraws the form from what is stored now. Widget keys carry the base
 version, so a new base gives fresh widgets (the browser keeps the values of widgets whose key is
 unchanged, whatever the server puts in session state) and an emptied reason field after a save.
+
+A page opens a form (`open_form`: base, stored version, last outcome, a reload offer when someone
+saved since), draws its widgets inside `area(form)` with keys from `form.key`, and hands the
+submitted changes to `save`, which checks the reason, writes, and on success or conflict redraws
+the form from the store with the outcome shown beside the button (`show`) and as a toast.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -16,10 +21,13 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
+from sqlmodel import Session
+from streamlit.delta_generator import DeltaGenerator
 
-from compliance.problems import InvalidInput, Problem
+from compliance.problems import ComplianceError, Conflict, InvalidInput, Problem
 from compliance.store.audit import field_changes
 from compliance.store.limits import REASON_LEN
+from compliance.ui import state
 from compliance.ui.views import change_lines
 
 # Streamlit's date input refuses (silently, in a form) typed dates outside value +/- 10 years.
@@ -150,3 +158,91 @@ def editor_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """A data editor's rows as plain values: empty cells are None, dates are dates, blank rows dropped."""
     rows = [{k: _cell(v) for k, v in row.items()} for row in frame.to_dict("records")]
     return [r for r in rows if any(v is not None for v in r.values())]
+
+
+@dataclass(frozen=True)
+class Form:
+    """One edit form on a page: what it was drawn from, what the store holds now, the last save's messages."""
+
+    name: str
+    base: Base
+    stored: int
+    outcome: Outcome
+
+    @property
+    def doc(self) -> Any:
+        return self.base.doc
+
+    def key(self, widget: str) -> str:
+        return key(self.name, self.base, widget)
+
+
+def open_form(name: str, load: Callable[[], tuple[Any, int]], label: str) -> Form:
+    """The form's base and the stored version; when someone saved since the base, say so and offer a reload."""
+    with state.problems_shown():
+        current = base(name, load)
+        _, stored = load()
+    form = Form(name, current, stored, pop_outcome(name))
+    if stored != current.version:
+        st.warning(f"{label} was changed since you opened this form (you see version {current.version}, the "
+                   f"store holds version {stored}). A save will be refused; reload to edit the latest version.")
+        if st.button("Reload the latest version", key=form.key("reload")):
+            rebase(name)
+            st.rerun()
+    return form
+
+
+def area(form: Form) -> DeltaGenerator:
+    """Where the form's widgets go, so that after a save the old form never shows beside the new one.
+
+    After a save or a reload the widgets have new keys, and Streamlit's browser side keeps a widget whose
+    key changed on screen beside its successor until the run ends. So the form has two places, both
+    reserved (empty) before it is drawn, and a new base draws it in the other place: the old form's
+    place is emptied (its widgets go at once) before any widget of the new form arrives. Other runs
+    draw it in the same place, where Streamlit updates it in place.
+    """
+    drawn, side_key = f"edit-drawn-{form.name}", f"edit-side-{form.name}"
+    side = int(st.session_state.get(side_key, 0))
+    if st.session_state.get(drawn) not in (None, form.base.version):
+        side = 1 - side
+    st.session_state[drawn], st.session_state[side_key] = form.base.version, side
+    places = (st.empty(), st.empty())
+    return places[side].container()
+
+
+def save(form: Form, write: Callable[[Session, str], int], *, reason: str, label: str, saved: str,
+         problems: Sequence[str] = (), changes: Mapping[str, Any] | None = None,
+         slots: Mapping[str, Any] | None = None, warnings: Sequence[str] = ()) -> None:
+    """One save attempt: refuse (nothing written) with every problem and the reason's, beside the button;
+    or `write(session, reason)` on top of the version the user saw. After a save, or a save refused
+    because someone saved first, the form is redrawn from the store (`finish`), so the reason field is
+    empty and a stale form is never saved again; a refused save lists what the edit was (`changes`).
+    `slots`: placeholders beside fields (by top-level field name) for the store's problems about them."""
+    text = reason.strip()
+    lines = [*problems, *problem_lines(reason_problems(text, label))]
+    if lines:
+        st.error("Not saved:\n" + "\n".join(f"- {line}" for line in lines))
+        return
+    try:
+        with state.store().session() as session:
+            version = write(session, text)
+    except Conflict as exc:
+        edit = tried(form.doc, dict(changes)) if changes is not None else []
+        finish(form.name, Outcome(errors=[
+            f"Not saved: {exc} The form now shows the stored values (version {form.stored}); apply your edit "
+            "again on top of them." + ("\n\nYour edit was:\n" + "\n".join(f"- `{t}`" for t in edit)
+                                        if edit else "")]))
+    except InvalidInput as exc:
+        by_field, rest = split_problems(exc, slots or {})
+        for name, found in by_field.items():
+            (slots or {})[name].error("\n".join(f"- {line}" for line in found))
+        if rest or not by_field:
+            st.error("Not saved:\n" + "\n".join(f"- {line}" for line in rest or problem_lines(exc.problems)))
+        else:
+            st.error("Not saved: see the messages beside the fields above.")
+    except ComplianceError as exc:
+        st.error(f"Not saved: {exc}")
+    else:
+        done = (f"{saved} (version {version})." if version != form.base.version
+                else "Nothing changed, so nothing was saved.")
+        finish(form.name, Outcome(done=done, warnings=list(warnings)))

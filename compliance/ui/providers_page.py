@@ -10,7 +10,6 @@ import pandas as pd
 import streamlit as st
 
 from compliance.attention import needs_attention
-from compliance.problems import ComplianceError, Conflict, InvalidInput
 from compliance.store.audit import list_events
 from compliance.store.derived import agreement_state
 from compliance.store.edits import provider_doc, update_provider
@@ -145,32 +144,15 @@ if not actor.may_change("provider"):
     st.caption(f"Your role ({actor.role.value}) can read providers but not change them; legal and admin can.")
     st.stop()
 
-name = f"provider-{pid}"
-
 
 def _load() -> tuple[Any, int]:
     with state.store().session() as session:
         return provider_doc(session, pid)
 
 
-with state.problems_shown():
-    base = edit_form.base(name, _load)
-    with state.store().session() as session:
-        _, stored_version = provider_doc(session, pid)
-outcome = edit_form.pop_outcome(name)
-doc = base.doc
-
-
-def k(widget: str) -> str:
-    return edit_form.key(name, base, widget)
-
-
-if stored_version != base.version:
-    st.warning(f"{doc.name} was changed since you opened this form (you see version {base.version}, the store "
-               f"holds version {stored_version}). A save will be refused; reload to edit the latest version.")
-    if st.button("Reload the latest version", key=k("reload")):
-        edit_form.rebase(name)
-        st.rerun()
+form = edit_form.open_form(f"provider-{pid}", _load, provider.name)
+doc = form.doc
+k = form.key
 
 
 def _agreement_inputs(kind: str, agreement: Any, statuses: list[str]) -> dict[str, Any] | None:
@@ -196,7 +178,7 @@ def _agreement_inputs(kind: str, agreement: Any, statuses: list[str]) -> dict[st
 
 
 slots: dict[str, Any] = {}
-with st.form(k("form")):
+with edit_form.area(form), st.form(k("form")):
     st.markdown(f"**Edit {doc.name}** (validated like a load, recorded in the audit log, refused if someone "
                 "else saved first)")
     c1, c2 = st.columns(2)
@@ -231,7 +213,7 @@ with st.form(k("form")):
     slots["sources"] = st.empty()
     reason = edit_form.reason_input(k("reason"))
     submitted = st.form_submit_button("Save changes", type="primary", key="provider-save")
-edit_form.show(outcome)
+edit_form.show(form.outcome)
 
 if submitted:
     certifications = [{"name": r["name"], "valid_until": r["valid_until"], "evidence": r["evidence"]}
@@ -240,35 +222,12 @@ if submitted:
     changes = {"dpa": dpa, "baa": baa, "last_reviewed_on": last_review, "next_review_on": next_review,
                "owner": owner.strip() or None, "notes": provider_notes.strip() or None,
                "certifications": certifications, "sources": source_rows}
-    refused = edit_form.reason_problems(reason, f"provider {pid}")
-    try:
-        if refused:
-            raise InvalidInput(refused)
-        with state.store().session() as session:
-            new_version = update_provider(session, provider_id=pid, expected_version=base.version,
-                                          changes=changes, actor=actor, reason=reason)
-    except Conflict as exc:
-        tried = edit_form.tried(doc, changes)
-        edit_form.finish(name, edit_form.Outcome(errors=[
-            f"Not saved: {exc} The form now shows the stored values (version {stored_version}); apply your "
-            "edit again on top of them." + ("\n\nYour edit was:\n" + "\n".join(f"- `{t}`" for t in tried)
-                                              if tried else "")]))
-    except InvalidInput as exc:
-        by_field, rest = edit_form.split_problems(exc, slots)
-        for field, lines in by_field.items():
-            slots[field].error("\n".join(f"- {line}" for line in lines))
-        if rest:
-            st.error("Not saved:\n" + "\n".join(f"- {line}" for line in rest))
-        elif by_field:
-            st.error("Not saved: see the messages beside the fields above.")
-    except ComplianceError as exc:
-        st.error(f"Not saved: {exc}")
-    else:
-        warnings = [f"Saved, but the {kind.upper()} is marked signed and its expiry {agreement['expires_on']} is "
-                    f"already past: it reads as expired. Correct the expiry or the status if that is wrong."
-                    for kind, agreement in (("dpa", dpa), ("baa", baa))
-                    if agreement and agreement["status"] == "signed" and agreement["expires_on"]
-                    and agreement["expires_on"] < today]
-        done = (f"Saved {doc.name} (version {new_version})." if new_version != base.version
-                else "Nothing changed, so nothing was saved.")
-        edit_form.finish(name, edit_form.Outcome(done=done, warnings=warnings))
+    warnings = [f"Saved, but the {kind.upper()} is marked signed and its expiry {agreement['expires_on']} is "
+                f"already past: it reads as expired. Correct the expiry or the status if that is wrong."
+                for kind, agreement in (("dpa", dpa), ("baa", baa))
+                if agreement and agreement["status"] == "signed" and agreement["expires_on"]
+                and agreement["expires_on"] < today]
+    edit_form.save(form, lambda session, why: update_provider(
+        session, provider_id=pid, expected_version=form.base.version, changes=changes, actor=actor, reason=why),
+        reason=reason, label=f"provider {pid}", saved=f"Saved {doc.name}", changes=changes, slots=slots,
+        warnings=warnings)

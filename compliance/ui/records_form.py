@@ -7,7 +7,6 @@ from typing import Any
 
 import streamlit as st
 
-from compliance.problems import ComplianceError, Conflict, InvalidInput
 from compliance.store import documents as d
 from compliance.store import taxonomy
 from compliance.store.edits import record_doc, update_feature_legal_facts
@@ -30,23 +29,11 @@ def legal_facts_form(features: list[d.Feature]) -> None:
             doc, version = record_doc(session, "feature", fid)
             return doc, version
 
-    with state.problems_shown():
-        base = edit_form.base(name, load)
-        _, stored = load()
-    outcome = edit_form.pop_outcome(name)
-    doc: d.Feature = base.doc
-
-    def k(widget: str) -> str:
-        return edit_form.key(name, base, widget)
-
-    if stored != base.version:
-        st.warning(f"{doc.name} was changed since you opened this form (you see version {base.version}, the store "
-                   f"holds version {stored}). A save will be refused; reload to edit the latest version.")
-        if st.button("Reload the latest version", key=k("reload")):
-            edit_form.rebase(name)
-            st.rerun()
+    form = edit_form.open_form(name, load, next(f.name for f in features if f.id == fid))
+    doc: d.Feature = form.doc
+    k = form.key
     ai = doc.ai_act
-    with st.form(k("form")):
+    with edit_form.area(form), st.form(k("form")):
         c1, c2 = st.columns(2)
         purposes = c1.multiselect("Purposes (Fides data_use)", list(taxonomy.purposes()), default=doc.purposes,
                                   key=k("purposes"))
@@ -69,7 +56,7 @@ def legal_facts_form(features: list[d.Feature]) -> None:
                                    value=(ai.disclosure or "") if ai else "", key=k("disclosure"))
         reason = edit_form.reason_input(k("reason"))
         submitted = st.form_submit_button("Save legal facts", type="primary", key="records-save")
-    edit_form.show(outcome)
+    edit_form.show(form.outcome)
     if not submitted:
         return
     block = None if risk == NOT_SET else {"role": role, "risk": risk, "annex_iii": annex.strip() or None,
@@ -77,21 +64,6 @@ def legal_facts_form(features: list[d.Feature]) -> None:
                                           "notes": ai.notes if ai else None}
     changes = {"purposes": purposes, "data_subjects": subjects, "legal_basis": None if basis == NOT_SET else basis,
                "customer_data": CUSTOMER_DATA[customer], "ai_act": block}
-    try:
-        refused = edit_form.reason_problems(reason, f"feature {fid}")
-        if refused:
-            raise InvalidInput(refused)
-        with state.store().session() as session:
-            version = update_feature_legal_facts(session, feature_id=fid, expected_version=base.version,
-                                                 changes=changes, actor=state.current_actor(), reason=reason)
-    except Conflict as exc:
-        edit_form.finish(name, edit_form.Outcome(errors=[
-            f"Not saved: {exc} The form now shows the stored values; apply your edit again on top of them."]))
-    except InvalidInput as exc:
-        st.error("Not saved:\n" + "\n".join(f"- {line}" for line in edit_form.problem_lines(exc.problems)))
-    except ComplianceError as exc:
-        st.error(f"Not saved: {exc}")
-    else:
-        done = (f"Saved {doc.name} (version {version})." if version != base.version
-                else "Nothing changed, so nothing was saved.")
-        edit_form.finish(name, edit_form.Outcome(done=done))
+    edit_form.save(form, lambda session, why: update_feature_legal_facts(
+        session, feature_id=fid, expected_version=form.base.version, changes=changes, actor=state.current_actor(),
+        reason=why), reason=reason, label=f"feature {fid}", saved=f"Saved {doc.name}", changes=changes)

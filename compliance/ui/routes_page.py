@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -10,8 +11,7 @@ import streamlit as st
 from compliance.store import documents as d
 from compliance.store.edits import record_doc, update_record
 from compliance.store.enums import SourceStatus
-from compliance.ui import state
-from compliance.ui.audited_form import REASON_MAX, generation, reason_given, save, seen_version
+from compliance.ui import edit_form, state
 from compliance.ui.views import routes_frame, sources_frame
 
 st.title("Routes")
@@ -78,46 +78,48 @@ def reverify(route: d.Route) -> None:
     if not state.current_actor().may_change("route"):
         st.caption(f"Your role ({state.current_actor().role.value}) can read routes; legal re-verifies them.")
         return
-    with state.store().session() as session:
-        doc, version = record_doc(session, "route", route.id)
-    seen = seen_version("route", route.id, version)
-    gen = generation("route")
+
+    def load() -> tuple[Any, int]:
+        with state.store().session() as session:
+            return record_doc(session, "route", route.id)
+
+    form = edit_form.open_form(f"route-{route.id}", load, route.name)
+    doc, k = form.doc, form.key
     sources = pd.DataFrame([{"field": s.field, "url": s.url, "as_of": s.as_of, "status": s.status.value,
                              "note": s.note} for s in doc.sources], columns=["field", "url", "as_of", "status", "note"])
-    with st.form(f"reverify-{route.id}-{gen}"):
+    slots: dict[str, Any] = {}
+    with edit_form.area(form), st.form(k("form")):
         c1, c2 = st.columns(2)
-        verified_on = c1.date_input("Last verified on", value=doc.last_verified_on or date.today(),
-                                    format="YYYY-MM-DD", key=f"route-verified-on-{gen}")
+        verified_on = edit_form.date_input("Last verified on", doc.last_verified_on or date.today(), k("verified-on"),
+                                           c1)
         verified_by = c2.text_input("Verified by", value=doc.verified_by or state.current_actor().name,
-                                    max_chars=200, key=f"route-verified-by-{gen}")
+                                    max_chars=200, key=k("verified-by"))
         edited = st.data_editor(sources, num_rows="dynamic", hide_index=True, width="stretch",
-                                key=f"route-sources-{gen}", column_config={
+                                key=k("sources"), column_config={
                                     "field": st.column_config.TextColumn("fact (empty: the whole record)"),
                                     "url": st.column_config.TextColumn("source url"),
                                     "as_of": st.column_config.DateColumn("as of", format="YYYY-MM-DD"),
                                     "status": st.column_config.SelectboxColumn(
                                         "status", options=SourceStatus.values(), required=True),
                                     "note": st.column_config.TextColumn("note")})
-        reason = st.text_input("Reason for the change", max_chars=REASON_MAX, key=f"route-reason-{gen}")
-        submitted = st.form_submit_button("Save verification", type="primary", key=f"route-save-{gen}")
+        slots["sources"] = st.empty()
+        reason = edit_form.reason_input(k("reason"))
+        submitted = st.form_submit_button("Save verification", type="primary", key="route-save")
+    edit_form.show(form.outcome)
     if not submitted:
         return
-    if not isinstance(verified_on, date):
-        st.error("Not saved: enter the date the facts were verified.")
-        return
+    problems = []
+    if verified_on is None:
+        problems.append("enter the date the facts were verified")
     if not (verified_by or "").strip():
-        st.error("Not saved: say who verified the facts.")
-        return
-    text = reason_given(reason)
-    if text is None:
-        return
-    rows = [{k: (None if pd.isna(v) or v == "" else v) for k, v in r.items()}
-            for r in edited.to_dict("records")]
-    rows = [r | {"status": r["status"] or "unverified"} for r in rows if any(r[k] for k in ("field", "url", "note"))]
-    changes = {"last_verified_on": verified_on, "verified_by": verified_by.strip(), "sources": rows}
-    save("route", lambda session: update_record(session, entity="route", key=route.id, expected_version=seen,
-                                                changes=changes, actor=state.current_actor(), reason=text),
-         f"Saved the verification of {route.name}.")
+        problems.append("say who verified the facts")
+    rows = [{**r, "status": r["status"] or "unverified"} for r in edit_form.editor_rows(edited)
+            if any(r[key] for key in ("field", "url", "note"))]
+    changes = {"last_verified_on": verified_on, "verified_by": (verified_by or "").strip(), "sources": rows}
+    edit_form.save(form, lambda session, why: update_record(
+        session, entity="route", key=route.id, expected_version=form.base.version, changes=changes,
+        actor=state.current_actor(), reason=why), reason=reason, label=f"route {route.id}",
+        saved=f"Saved the verification of {route.name}", problems=problems, changes=changes, slots=slots)
 
 
 reverify(route)

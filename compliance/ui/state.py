@@ -22,6 +22,7 @@ from compliance.alerts import Alert, policy_alerts, provider_alerts, store_alert
 from compliance.api import Compliance
 from compliance.models.retirements import model_alerts
 from compliance.observe.report import ObserveReport, observed_report
+from compliance.policy.decide import Decider
 from compliance.policy.language import Vocabulary, policy_files, read_policy_dir
 from compliance.policy.matrix import Matrix, MatrixResult
 from compliance.policy.policyset import PolicySet
@@ -83,6 +84,41 @@ def _matrix(marker: int, fingerprint: tuple[tuple[str, int, int], ...], on: date
 
 def matrix(on: date) -> MatrixResult | None:
     return _matrix(*marker(), on)
+
+
+def matrix_at(key: tuple[int, tuple[tuple[str, int, int], ...]], on: date) -> MatrixResult | None:
+    """The whole matrix of one store state (e.g. the one a page was drawn from, for a download)."""
+    return _matrix(*key, on)
+
+
+def _part(decider: Decider, *, feature: str | None = None, route: str | None = None) -> Decider:
+    """The same policies over the store with only one feature (or one route): each cell of a matrix is
+    decided from its own feature, category and route, so the part's cells are the whole matrix's."""
+    dataset = decider.dataset
+    if feature is not None:
+        dataset = dataset.model_copy(update={"features": [decider.features[feature]]})
+    if route is not None:
+        dataset = dataset.model_copy(update={"routes": [decider.routes[route]]})
+    return Decider(dataset, decider.policies, freshness_days=decider.freshness_days)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _matrix_part(marker: int, fingerprint: tuple[tuple[str, int, int], ...], on: date, feature: str | None,
+                 route: str | None) -> MatrixResult | None:
+    snap = _snapshot(marker, fingerprint)
+    if snap.compliance is None:
+        return None
+    return Matrix(_part(snap.compliance.decider, feature=feature, route=route)).evaluate(on)
+
+
+def feature_matrix(on: date, feature: str) -> MatrixResult | None:
+    """One feature's routes x categories, without deciding the whole matrix."""
+    return _matrix_part(*marker(), on, feature, None)
+
+
+def route_matrix(on: date, route: str) -> MatrixResult | None:
+    """One route's features x categories, without deciding the whole matrix."""
+    return _matrix_part(*marker(), on, None, route)
 
 
 def marker() -> tuple[int, tuple[tuple[str, int, int], ...]]:

@@ -12,6 +12,7 @@ from typing import Any
 
 from compliance.api import Compliance, load_policies
 from compliance.config import PROJECT_ROOT
+from compliance.ui.edit_form import REASON_LABEL
 from tests.browser.streamlit_ui import RunningApp, after_rerun, exceptions, fill_single, main_text, visit
 
 HEALTH = "checker?feature=clinic-notes-summary"
@@ -86,7 +87,7 @@ def test_reverify_form_refuses_bad_input_without_a_traceback(page: Any, server: 
     visit(page, server, "routes?id=gemini-api", "Re-verify")
     for value in HOSTILE:
         fill_single(page, "Verified by", value[:200])  # a save reruns; the old form must go
-        fill_single(page, "Reason for the change", value[:500])
+        fill_single(page, REASON_LABEL, value[:500])
         after_rerun(page, lambda: page.get_by_role("button", name="Save verification").click())
         assert not exceptions(page), value
 
@@ -94,7 +95,7 @@ def test_reverify_form_refuses_bad_input_without_a_traceback(page: Any, server: 
 def test_legal_reverifies_a_route_and_the_store_records_it(page: Any, server: RunningApp) -> None:
     visit(page, server, "routes?id=mistral-direct", "Re-verify")
     page.get_by_label("Verified by", exact=True).fill("dpo@northwind.example")
-    page.get_by_label("Reason for the change", exact=True).fill("re-checked the vendor's retention page")
+    page.get_by_label(REASON_LABEL, exact=True).fill("re-checked the vendor's retention page")
     after_rerun(page, lambda: page.get_by_role("button", name="Save verification").click())
     page.get_by_text("Saved the verification of").first.wait_for()
     store = server.store()

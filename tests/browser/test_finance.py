@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from compliance.costs import feature_costs
 from compliance.store.tables import AuditEventRow
+from compliance.ui.edit_form import REASON_LABEL
 from tests.browser.streamlit_ui import _IDLE, RunningApp, after_rerun, exceptions, fill_single, main_text
 
 SLOW = 240_000  # the costs page's first run computes every cost table; a loaded machine needs time
@@ -42,7 +43,16 @@ def audit_reasons(server: RunningApp, entity: str, entity_id: str) -> list[str |
         store.dispose()
 
 
+def open_compliance(page: Any) -> None:
+    """Open the cost of compliance (drawn when opened) and wait for its figures."""
+    if not page.locator("[data-testid='stMetric']").filter(has_text="Spend now on declared routes").count():
+        after_rerun(page, lambda: page.get_by_text("Spend now on declared routes against the cheapest").click())
+    page.locator("[data-testid='stMetric']").filter(has_text="Spend now on declared routes").first.wait_for(
+        timeout=SLOW)
+
+
 def spend_now(page: Any) -> str:
+    open_compliance(page)
     metric = page.locator("[data-testid='stMetric']").filter(has_text="Spend now on declared routes")
     return str(metric.locator("[data-testid='stMetricValue']").inner_text())
 
@@ -62,7 +72,7 @@ def test_finance_edits_a_price_override_and_sees_the_cost_move(page: Any, server
     pick(page, "Override", "azure-o4-mini-ptu: azure / o4-mini")
     page.get_by_label("Input price", exact=True).fill("3.0000")
     page.get_by_label("Output price", exact=True).fill("12.0000")
-    page.get_by_label("Reason for the change", exact=True).first.fill("new Microsoft rate card, ticket FIN-7")
+    page.get_by_label(REASON_LABEL, exact=True).first.fill("new Microsoft rate card, ticket FIN-7")
     after_rerun(page, lambda: page.get_by_role("button", name="Save price override").click())
     page.get_by_text("Saved price override azure-o4-mini-ptu").first.wait_for()
     data = stored(server)
@@ -75,7 +85,7 @@ def test_finance_edits_a_price_override_and_sees_the_cost_move(page: Any, server
     value = page.locator("[data-testid='stMetric']").filter(has_text="Spend now on declared routes").locator(
         "[data-testid='stMetricValue']")
     expect(value).not_to_have_text(spend_before, timeout=60_000)  # the page shows the new cost
-    assert page.get_by_label("Reason for the change", exact=True).first.input_value() == ""  # not reused
+    assert page.get_by_label(REASON_LABEL, exact=True).first.input_value() == ""  # not reused
     assert not exceptions(page)
 
 
@@ -83,7 +93,7 @@ def test_finance_edits_usage_with_a_reason(page: Any, server: RunningApp) -> Non
     visit(page, server, "costs", "Usage per feature")
     pick(page, "Feature", "Fraud review triage (fraud-review-triage)")
     page.get_by_label("Requests per active user per month", exact=True).fill("120.00")
-    page.get_by_label("Reason for the change", exact=True).nth(1).fill("Q1 volumes from the analytics dashboard")
+    page.get_by_label(REASON_LABEL, exact=True).nth(1).fill("Q1 volumes from the analytics dashboard")
     after_rerun(page, lambda: page.get_by_role("button", name="Save usage").click())
     page.get_by_text("Saved usage of Fraud review triage").first.wait_for()
     feature = next(f for f in stored(server).features if f.id == "fraud-review-triage")
@@ -108,7 +118,7 @@ def hostile_round(page: Any, server: RunningApp, value: str) -> None:
         # A save that succeeds bumps the form generation and reruns (state.saved); for a moment the browser can
         # still show the old form next to the new one. The page must come back to one input per label.
         fill_single(page, label, value[:40], typed=True)
-    for reason in page.get_by_label("Reason for the change", exact=True).all():
+    for reason in page.get_by_label(REASON_LABEL, exact=True).all():
         reason.fill(value[:500])
     for button in ("Save price override", "Save usage"):
         after_rerun(page, lambda b=button: page.get_by_role("button", name=b).click())  # type: ignore[misc]
@@ -118,6 +128,7 @@ def hostile_round(page: Any, server: RunningApp, value: str) -> None:
 
 def test_the_costs_page_answers_finance_questions(page: Any, server: RunningApp) -> None:
     visit(page, server, "costs", "Cost of compliance")
+    open_compliance(page)
     text = main_text(page)
     assert "no revenue" in text  # the internal segment
     assert "None" not in text.split("Cost per feature")[0]

@@ -113,7 +113,8 @@ def test_projection_months_zero_says_why_it_is_not_saved(page: Any, server: Runn
     months = page.get_by_label("Projection months (1-240)")
     months.fill("0")
     months.press("Tab")
-    page.get_by_label(REASON).fill("shorter horizon")
+    inputs = page.locator("[data-testid='stForm']").filter(has=page.get_by_role("button", name="Save inputs"))
+    inputs.get_by_label(REASON).fill("shorter horizon")  # the page's other forms have a reason field too
     after_rerun(page, lambda: page.get_by_role("button", name="Save inputs").click())
     assert "Projection months must be a whole number from 1 to 240 (got 0)" in main_text(page)
     assert server.store().read().costs.projection.months != 0
