@@ -105,7 +105,10 @@ MaskTester = Callable[[int, int], int]
 def flat_leaves(node: Node) -> tuple[str, list[Leaf]] | None:
     """("all" | "any", its leaves) for a single leaf (an `all` of one) or a flat `all`/`any` of leaves;
     None for a condition with `not` or nesting. A flat condition is TRUE when all (any) of its leaves
-    are TRUE, and not FALSE when all (any) of them are TRUE or UNKNOWN."""
+    are TRUE, and not FALSE when all (any) of them are TRUE or UNKNOWN. An `all` or `any` of one
+    condition is that condition (a `when` list holding one `any` is a flat `any`)."""
+    while node.leaf is None and node.kind in ("all", "any") and len(node.children) == 1:
+        node = node.children[0]
     if node.leaf is not None:
         return "all", [node.leaf]
     if node.kind in ("all", "any") and all(c.leaf is not None for c in node.children):
