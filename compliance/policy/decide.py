@@ -9,6 +9,7 @@ drift; they are also tested to agree cell by cell.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -18,18 +19,27 @@ from typing import Any, Literal, NamedTuple
 from compliance.config import FRESHNESS_DAYS
 from compliance.dates import check_evaluation_day
 from compliance.policy.evaluate import (
+    FALSE,
     TRUE,
     UNKNOWN,
     MaskTester,
-    applies,
+    applying,
     combine,
     compile_masks,
     explain,
+    flat_leaves,
     leaf_test,
     unwaived,
 )
 from compliance.policy.evidence import SOURCED_FACTS, Evidence, note, route_evidence
-from compliance.policy.facts import SUBJECT_OF, category_facts, feature_facts, model_facts, route_facts
+from compliance.policy.facts import (
+    MODEL_FACTS,
+    SUBJECT_OF,
+    category_facts,
+    feature_facts,
+    model_facts,
+    route_facts,
+)
 from compliance.policy.policyset import Leaf, PolicyException, PolicySet, Rule, show
 from compliance.problems import NotFound, closest
 from compliance.store import documents as d
@@ -102,15 +112,27 @@ class CompiledRule:
         return "".join(parts)
 
 
-@dataclass
+@dataclass(slots=True)
 class Subject:
-    """One feature, category or route (on a date) as the decision needs it: facts and leaf bitmasks."""
+    """One feature, category, route (on a date) or named model as the decision needs it: its facts,
+    and what its facts do to every rule, as bitmasks (leaves: bit per leaf; rules: bit per rule)."""
 
     facts: dict[str, Any]
     true: int  # leaves of this subject that are TRUE
     maybe: int  # leaves of this subject that are TRUE or UNKNOWN
     scope: int  # rules whose scope includes this subject
     evidence: dict[str, Evidence] = field(default_factory=dict)  # routes only: fact -> its source
+    # Flat rules (evaluate.flat_leaves) this subject settles: an `all` with a leaf of this subject
+    # not TRUE / FALSE; an `any` with a leaf of this subject TRUE / TRUE or UNKNOWN.
+    all_missed: int = 0
+    all_failed: int = 0
+    any_met: int = 0
+    any_open: int = 0
+    # Per rule index: an id for the values this subject gives the facts the rule reads (its condition
+    # and reason template), so that rule texts are cached by what they depend on (Decider._said).
+    values: list[int] = field(default_factory=list)
+    # Routes only: evidence lists by the rules they are for (Decider._evidence_for).
+    evidence_lists: dict[tuple[int, int, int], list[Evidence]] = field(default_factory=dict)
 
 
 def _template(reason: str) -> list[tuple[bool, str]]:
@@ -190,11 +212,18 @@ class Hierarchy:
 class Decider:
     """Compiled policies over one snapshot of the store. Build once; decide many times.
 
-    Every condition leaf gets one bit. For a request, each subject (feature, category,
-    route on the date) contributes the bits of its own leaves that are true or unknown, and
-    each rule's condition is a test on those masks; rules in scope are a bitmask too. Each
-    subject's masks are computed once and cached, so a decision is a few integer operations
-    per rule in scope.
+    Every condition leaf gets one bit and every rule one bit. Each subject (feature, category,
+    route on the date, named model) is computed once and cached with the rules its facts settle:
+    for a flat `all`/`any` rule (the common case), which of its leaves are not TRUE, FALSE, TRUE or
+    open; nested conditions are tested on the leaf masks. A decision ORs these masks, so the rules
+    that apply are a few integer operations whatever the number of rules in scope.
+
+    The texts of a decision (rendered reasons, the explanation of an allow rule that missed, the
+    unknown facts of a deny) are pure functions of the rule, the date and the values of the facts
+    the rule reads, and are cached under exactly that key; evidence lists are cached per route
+    subject (one route on one date) and set of deciding rules. Every cache lives in this object,
+    which belongs to one store snapshot and one policy set (`live.State`): a change to either builds
+    a new Decider, so no cached text can outlive the facts or the rules it was made from.
     """
 
     def __init__(self, dataset: d.DataSet, policies: PolicySet, *, freshness_days: int = FRESHNESS_DAYS):
@@ -220,10 +249,51 @@ class Decider:
         by_id = {c.rule.id: c for c in self.rules}
         for exc in policies.exceptions:
             by_id[exc.waives].exceptions.append(exc)
+        self._compile_masks(bit_of)
         self._features: dict[str, Subject] = {}
         self._categories: dict[str, Subject] = {}
         self._routes: dict[date, dict[str, Subject]] = {}
         self._models: dict[tuple[str, str | None, date], Subject] = {}
+        self._said: dict[tuple[int, date, int, int, int, int], Said] = {}
+        self._rule_sets: dict[int, tuple[tuple[int, ...], tuple[str, ...]]] = {}
+        self._value_ids: dict[tuple[Any, ...], int] = {(): 0}
+        self._next_value_id = itertools.count(1)
+        self._no_model = self._subject("model", dict.fromkeys(MODEL_FACTS), date.min, -1)
+
+    def _compile_masks(self, bit_of: dict[Leaf, int]) -> None:
+        """The rule bitmasks `decide` combines, and per leaf the flat rules it belongs to."""
+        self._allow = self._deny = self._always = self._flat_all = self._nested = self._waivable = 0
+        self._sourced = 0
+        self._all_of_leaf = [0] * len(self.leaves)
+        self._any_of_leaf = [0] * len(self.leaves)
+        index_of = {leaf: bit.bit_length() - 1 for leaf, bit in bit_of.items()}
+        reads: dict[str, list[tuple[str, ...]]] = {s: [] for s in ("feature", "category", "route", "model")}
+        for compiled in self.rules:
+            bit, when = 1 << compiled.index, compiled.rule.when
+            if compiled.deny:
+                self._deny |= bit
+            else:
+                self._allow |= bit
+            if compiled.exceptions:
+                self._waivable |= bit
+            if compiled.facts:
+                self._sourced |= bit
+            flat = flat_leaves(when) if when is not None else None
+            if when is None:
+                self._always |= bit
+            elif flat is None:
+                self._nested |= bit
+            else:
+                kind, leaves = flat
+                if kind == "all":
+                    self._flat_all |= bit
+                for leaf in leaves:
+                    (self._all_of_leaf if kind == "all" else self._any_of_leaf)[index_of[leaf]] |= bit
+            read = [leaf.fact for leaf in when.leaves()] if when is not None else []
+            read += [text for is_fact, text in compiled.template if is_fact and text in SUBJECT_OF]
+            for subject, names in reads.items():
+                names.append(tuple(dict.fromkeys(x for x in read if SUBJECT_OF[x] == subject)))
+        self._reads = reads
 
     # --- subjects ----------------------------------------------------------------------------
     def _masks(self, subject: str, facts: dict[str, Any], on: date) -> tuple[int, int]:
@@ -238,6 +308,36 @@ class Decider:
                     maybe |= 1 << i
         return true, maybe
 
+    def _subject(self, kind: str, facts: dict[str, Any], on: date, scope: int,
+                 evidence: dict[str, Evidence] | None = None) -> Subject:
+        true, maybe = self._masks(kind, facts, on)
+        found = Subject(facts, true, maybe, scope, evidence or {})
+        for i, (owner, _, _) in enumerate(self._leaf_tests):
+            if owner != kind:
+                continue
+            all_of, any_of = self._all_of_leaf[i], self._any_of_leaf[i]
+            if true >> i & 1:
+                found.any_met |= any_of
+                found.any_open |= any_of
+            elif maybe >> i & 1:
+                found.all_missed |= all_of
+                found.any_open |= any_of
+            else:
+                found.all_missed |= all_of
+                found.all_failed |= all_of
+        found.values = [self._value_id(tuple(_hashable(facts.get(x)) for x in names)) if names else 0
+                        for names in self._reads[kind]]
+        return found
+
+    def _value_id(self, values: tuple[Any, ...]) -> int:
+        """A number for a tuple of fact values, never given to other values (ids are not reused)."""
+        found = self._value_ids.get(values)
+        if found is None:
+            if len(self._value_ids) > 1 << 16:
+                self._value_ids = {(): 0}
+            found = self._value_ids[values] = next(self._next_value_id)
+        return found
+
     def _scope(self, fits: Any) -> int:
         mask = 0
         for compiled in self.rules:
@@ -250,9 +350,8 @@ class Decider:
         if found is None:
             self.check_known("feature", feature, self.features)
             facts = feature_facts(self.features[feature])
-            true, maybe = self._masks("feature", facts, date.min)
             scope = self._scope(lambda rule: rule_scope(self.hierarchy, rule, "feature", feature))
-            found = self._features[feature] = Subject(facts, true, maybe, scope)
+            found = self._features[feature] = self._subject("feature", facts, date.min, scope)
         return found
 
     def category_subject(self, category: str) -> Subject:
@@ -260,9 +359,8 @@ class Decider:
         if found is None:
             self.check_known("category", category, self.categories)
             facts = category_facts(self.categories[category])
-            true, maybe = self._masks("category", facts, date.min)
             scope = self._scope(lambda rule: rule_scope(self.hierarchy, rule, "category", category))
-            found = self._categories[category] = Subject(facts, true, maybe, scope)
+            found = self._categories[category] = self._subject("category", facts, date.min, scope)
         return found
 
     def route_subject(self, route: str, on: date) -> Subject:
@@ -275,22 +373,21 @@ class Decider:
         if found is None:
             self.check_known("route", route, self.routes)
             facts = route_facts(self.routes[route], self.providers, on, self.freshness_days, self.dataset.notice)
-            true, maybe = self._masks("route", facts, on)
             scope = self._scope(lambda rule: rule_scope(self.hierarchy, rule, "route", route))
-            found = day[route] = Subject(facts, true, maybe, scope,
-                                          route_evidence(self.routes[route], self.providers, facts))
+            found = day[route] = self._subject("route", facts, on, scope,
+                                               route_evidence(self.routes[route], self.providers, facts))
         return found
 
     def _model(self, route: str, model: str | None, on: date) -> Subject:
         """The named model's facts on the route (all unknown when no model is named); no scope of its own."""
+        if model is None:
+            return self._no_model
         key = (route, model, on)
         found = self._models.get(key)
         if found is None:
             if len(self._models) > 4096:
                 self._models.clear()
-            facts = model_facts(self.routes.get(route), model, on)
-            true, maybe = self._masks("model", facts, on)
-            found = self._models[key] = Subject(facts, true, maybe, -1)
+            found = self._models[key] = self._subject("model", model_facts(self.routes.get(route), model, on), on, -1)
         return found
 
     def check_known(self, kind: str, value: str, known: dict[str, Any]) -> None:
@@ -307,75 +404,148 @@ class Decider:
     def decide(self, feature: str, category: str, route: str, on: date, model: str | None = None) -> Decision:
         """May `feature` send `category` through `route` on `on` (with `model`, when the request names one)?"""
         check_evaluation_day(on)
-        f, c, r = self.feature_subject(feature), self.category_subject(category), self.route_subject(route, on)
-        m = self._model(route, model, on)
-        true, maybe = f.true | c.true | r.true | m.true, f.maybe | c.maybe | r.maybe | m.maybe
+        f = self._features.get(feature) or self.feature_subject(feature)
+        c = self._categories.get(category) or self.category_subject(category)
+        day = self._routes.get(on)
+        r = (day.get(route) if day is not None else None) or self.route_subject(route, on)
+        m = self._no_model if model is None else self._model(route, model, on)
         in_scope = f.scope & c.scope & r.scope
-        denies: list[tuple[CompiledRule, int]] = []
-        allows: list[CompiledRule] = []
-        allow_misses: list[CompiledRule] = []
-        cleared: list[CompiledRule] = []  # deny rules in scope that did not apply: an allow rests on them too
+        # rules whose condition is TRUE, and those whose condition is TRUE or UNKNOWN
+        true_rules = (self._always | self._flat_all & ~(f.all_missed | c.all_missed | r.all_missed | m.all_missed)
+                      | f.any_met | c.any_met | r.any_met | m.any_met)
+        open_rules = (self._always | self._flat_all & ~(f.all_failed | c.all_failed | r.all_failed | m.all_failed)
+                      | f.any_open | c.any_open | r.any_open | m.any_open)
+        nested = in_scope & self._nested
+        if nested:
+            true_rules, open_rules = self._nested_results(nested, f, c, r, m, true_rules, open_rules)
+        applied = applying(in_scope & self._deny, in_scope & self._allow, true_rules, open_rules)
+        allows, denies = applied & self._allow, applied & self._deny
         waived: list[str] = []
-        rules = self.rules
-        while in_scope:
-            low = in_scope & -in_scope
-            in_scope ^= low
-            compiled = rules[low.bit_length() - 1]
-            result = TRUE if compiled.test is None else compiled.test(true, maybe)
-            deny = compiled.deny
-            if applies(deny, result):
-                if deny:
-                    found = self.waivers(compiled, feature, category, route, on) if compiled.exceptions else []
-                    if unwaived(True, bool(found)):
-                        denies.append((compiled, result))
-                    waived += [exc.id for exc in found if exc.id not in waived]
-                else:
-                    allows.append(compiled)
-            elif deny:
-                if compiled.facts:
-                    cleared.append(compiled)
-            else:
-                allow_misses.append(compiled)
-        digest = self.policies.digest
-        facts = {**f.facts, **c.facts, **r.facts, **m.facts}
+        if denies & self._waivable:
+            denies = self._waive(denies, waived, feature, category, route, on)
+        said, texts = self._said, []
         if combine(bool(allows), bool(denies)):
-            return Decision(feature, category, route, on, "allow", [a.rule.id for a in allows],
-                            [a.render(facts) for a in allows], waived, [], [], digest,
-                            _evidence(r, [*allows, *cleared]))
-        if denies:
-            reasons, unknown = [], []
-            for compiled, result in denies:
-                text = compiled.render(facts)
-                if result == UNKNOWN and compiled.rule.when is not None:
-                    _, misses = explain(compiled.rule.when, facts, on)
-                    missing = list(dict.fromkeys(leaf.fact for leaf, value, _ in misses if value == UNKNOWN))
-                    unknown += [m for m in missing if m not in unknown]
-                    text += f" (unknown: {', '.join(missing)})"
-                reasons.append(text)
-            return Decision(feature, category, route, on, "deny", [c.rule.id for c, _ in denies],
-                            reasons, waived, unknown, [], digest, _evidence(r, (c for c, _ in denies)))
-        return self._default_deny(feature, category, route, on, facts, allow_misses, waived,
-                                  _evidence(r, allow_misses))
-
-    def _default_deny(self, feature: str, category: str, route: str, on: date, facts: dict[str, Any],
-                      misses: list[CompiledRule], waived: list[str], evidence: list[Evidence]) -> Decision:
-        reasons = [f"no allow rule lets {category} go through {route}"]
-        failed: list[dict[str, Any]] = []
+            indices, ids = self._rule_set(allows)
+            for i in indices:
+                key = (i, on, f.values[i], c.values[i], r.values[i], m.values[i])
+                texts.append((said.get(key) or self._say(key, f, c, r, m, TRUE))[0])
+            cleared = in_scope & self._deny & ~open_rules & self._sourced  # an allow rests on these too
+            return _new(Decision, (feature, category, route, on, "allow", list(ids), texts, waived, [], [],
+                                   self.policies.digest, self._evidence_for(r, 0, allows, cleared)))
         unknown: list[str] = []
-        for compiled in misses:
-            assert compiled.rule.when is not None
-            _, leaves = explain(compiled.rule.when, facts, on)
-            parts = []
-            for leaf, value, actual in leaves:
-                state = "unknown" if value == UNKNOWN else "false"
-                failed.append({"rule": compiled.rule.id, "condition": leaf.text, "fact": leaf.fact,
-                               "value": show(actual), "result": state})
-                if value == UNKNOWN and leaf.fact not in unknown:
-                    unknown.append(leaf.fact)
-                parts.append(f"{leaf.text} is {state}" + ("" if value == UNKNOWN else f" ({leaf.fact} is "
-                                                                                      f"{show(actual)})"))
-            reasons.append(f"allow rule {compiled.rule.id} did not apply: {'; '.join(parts)}")
-        if not misses:
-            reasons.append("no allow rule is in scope for this feature, category and route")
-        return Decision(feature, category, route, on, "deny", [], reasons, waived, unknown, failed,
-                        self.policies.digest, evidence)
+        if denies:
+            indices, ids = self._rule_set(denies)
+            for i in indices:
+                key = (i, on, f.values[i], c.values[i], r.values[i], m.values[i])
+                found = said.get(key) or self._say(key, f, c, r, m, TRUE if true_rules >> i & 1 else UNKNOWN)
+                texts.append(found[0])
+                unknown += [x for x in found[2] if x not in unknown]
+            return _new(Decision, (feature, category, route, on, "deny", list(ids), texts, waived, unknown, [],
+                                   self.policies.digest, self._evidence_for(r, 1, denies, 0)))
+        # the default deny: say why each allow rule in scope did not apply
+        misses = in_scope & self._allow & ~true_rules
+        texts.append(f"no allow rule lets {category} go through {route}")
+        failed: list[dict[str, Any]] = []
+        if misses:
+            for i in self._rule_set(misses)[0]:
+                key = (i, on, f.values[i], c.values[i], r.values[i], m.values[i])
+                found = said.get(key) or self._say(key, f, c, r, m, FALSE)
+                texts.append(found[0])
+                failed += [dict(x) for x in found[1]]
+                unknown += [x for x in found[2] if x not in unknown]
+        else:
+            texts.append("no allow rule is in scope for this feature, category and route")
+        return _new(Decision, (feature, category, route, on, "deny", [], texts, waived, unknown, failed,
+                               self.policies.digest, self._evidence_for(r, 2, misses, 0)))
+
+    def _nested_results(self, nested: int, f: Subject, c: Subject, r: Subject, m: Subject,
+                        true_rules: int, open_rules: int) -> tuple[int, int]:
+        """`true_rules` and `open_rules` with the in-scope rules whose conditions are not flat tested."""
+        true, maybe = f.true | c.true | r.true | m.true, f.maybe | c.maybe | r.maybe | m.maybe
+        for i in self._rule_set(nested)[0]:
+            test = self.rules[i].test
+            assert test is not None
+            result = test(true, maybe)
+            if result == TRUE:
+                true_rules |= 1 << i
+            if result != FALSE:
+                open_rules |= 1 << i
+        return true_rules, open_rules
+
+    def _waive(self, denies: int, waived: list[str], feature: str, category: str, route: str, on: date) -> int:
+        """`denies` less the rules an active exception waives for this request; their ids go to `waived`."""
+        for i in self._rule_set(denies & self._waivable)[0]:
+            found = self.waivers(self.rules[i], feature, category, route, on)
+            if not unwaived(True, bool(found)):
+                denies &= ~(1 << i)
+            waived += [exc.id for exc in found if exc.id not in waived]
+        return denies
+
+    def _rule_set(self, rules: int) -> tuple[tuple[int, ...], tuple[str, ...]]:
+        """The indices and ids of the rules in a bitmask, in policy-set order."""
+        found = self._rule_sets.get(rules)
+        if found is None:
+            indices = tuple(i for i in range(rules.bit_length()) if rules >> i & 1)
+            if len(self._rule_sets) > 1 << 14:
+                self._rule_sets.clear()
+            found = self._rule_sets[rules] = (indices, tuple(self.rules[i].rule.id for i in indices))
+        return found
+
+    def _evidence_for(self, r: Subject, kind: int, rules: int, also: int) -> list[Evidence]:
+        """The evidence of `rules` then `also` (a fresh list; cached per route subject)."""
+        key = (kind, rules, also)
+        found = r.evidence_lists.get(key)
+        if found is None:
+            if len(r.evidence_lists) > 4096:
+                r.evidence_lists.clear()
+            chosen = [self.rules[i] for mask in (rules, also) for i in self._rule_set(mask)[0]]
+            found = r.evidence_lists[key] = _evidence(r, chosen)
+        return list(found)
+
+    def _say(self, key: tuple[int, date, int, int, int, int], f: Subject, c: Subject, r: Subject, m: Subject,
+             result: int) -> Said:
+        """The texts of rule `key[0]` whose condition came out `result`, made once per key (see the class)."""
+        compiled, on = self.rules[key[0]], key[1]
+        facts = {**f.facts, **c.facts, **r.facts, **m.facts}
+        if compiled.deny or result == TRUE:
+            text = compiled.render(facts)
+            unknown: tuple[str, ...] = ()
+            if compiled.deny and result == UNKNOWN and compiled.rule.when is not None:
+                _, misses = explain(compiled.rule.when, facts, on)
+                unknown = tuple(dict.fromkeys(leaf.fact for leaf, value, _ in misses if value == UNKNOWN))
+                text += f" (unknown: {', '.join(unknown)})"
+            found: Said = (text, (), unknown)
+        else:
+            found = _missed(compiled, facts, on)
+        if len(self._said) > 1 << 16:
+            self._said.clear()
+        self._said[key] = found
+        return found
+
+
+# A rule's texts in a decision: its reason, its failed conditions (allow rules that missed) and the
+# facts that were unknown, in order.
+Said = tuple[str, tuple[dict[str, Any], ...], tuple[str, ...]]
+_new = tuple.__new__
+
+
+def _hashable(value: Any) -> Any:
+    """A fact value as part of a cache key (list facts become tuples; a fact's type never varies)."""
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _missed(compiled: CompiledRule, facts: dict[str, Any], on: date) -> Said:
+    """Why an allow rule in scope did not apply: each condition that was false or unknown, with its fact."""
+    assert compiled.rule.when is not None
+    _, leaves = explain(compiled.rule.when, facts, on)
+    failed: list[dict[str, Any]] = []
+    unknown: list[str] = []
+    parts = []
+    for leaf, value, actual in leaves:
+        state = "unknown" if value == UNKNOWN else "false"
+        failed.append({"rule": compiled.rule.id, "condition": leaf.text, "fact": leaf.fact,
+                       "value": show(actual), "result": state})
+        if value == UNKNOWN and leaf.fact not in unknown:
+            unknown.append(leaf.fact)
+        parts.append(f"{leaf.text} is {state}" + ("" if value == UNKNOWN else f" ({leaf.fact} is {show(actual)})"))
+    return f"allow rule {compiled.rule.id} did not apply: {'; '.join(parts)}", tuple(failed), tuple(unknown)

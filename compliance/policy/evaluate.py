@@ -80,6 +80,13 @@ def applies(deny: bool, result: Any) -> Any:
     return result != FALSE if deny else result == TRUE
 
 
+def applying(deny_rules: int, allow_rules: int, true_rules: int, open_rules: int) -> int:
+    """`applies` over sets of rules as bitmasks (`Decider.decide`): of the rules in `deny_rules`, those
+    whose condition is not FALSE (in `open_rules`: TRUE or UNKNOWN); of `allow_rules`, those whose
+    condition is TRUE (in `true_rules`). Tested to agree with `applies` for every truth value."""
+    return (deny_rules & open_rules) | (allow_rules & true_rules)
+
+
 def unwaived(applied: Any, waived: Any) -> Any:
     """A deny rule stops applying where an active exception covers the request."""
     return applied & (waived ^ True)
@@ -95,19 +102,33 @@ Facts = dict[str, Any]
 MaskTester = Callable[[int, int], int]
 
 
+def flat_leaves(node: Node) -> tuple[str, list[Leaf]] | None:
+    """("all" | "any", its leaves) for a single leaf (an `all` of one) or a flat `all`/`any` of leaves;
+    None for a condition with `not` or nesting. A flat condition is TRUE when all (any) of its leaves
+    are TRUE, and not FALSE when all (any) of them are TRUE or UNKNOWN. An `all` or `any` of one
+    condition is that condition (a `when` list holding one `any` is a flat `any`)."""
+    while node.leaf is None and node.kind in ("all", "any") and len(node.children) == 1:
+        node = node.children[0]
+    if node.leaf is not None:
+        return "all", [node.leaf]
+    if node.kind in ("all", "any") and all(c.leaf is not None for c in node.children):
+        return node.kind, [c.leaf for c in node.children if c.leaf is not None]
+    return None
+
+
 def compile_masks(node: Node, bit_of: dict[Leaf, int]) -> MaskTester:
     """A function of (T, U) leaf bitmasks to a truth value.
 
     Bit i of T is set when leaf i is TRUE for the request; bit i of U when it is TRUE or UNKNOWN.
     Flat `all`/`any` of leaves (the common case) become two mask comparisons.
     """
-    if node.leaf is not None or (node.kind in ("all", "any") and all(c.leaf is not None for c in node.children)):
-        leaves = [node.leaf] if node.leaf is not None else [c.leaf for c in node.children]
+    flat = flat_leaves(node)
+    if flat is not None:
+        kind, leaves = flat
         mask = 0
         for leaf in leaves:
-            assert leaf is not None
             mask |= bit_of[leaf]
-        if node.kind == "any":
+        if kind == "any":
             return lambda t, u: TRUE if t & mask else (UNKNOWN if u & mask else FALSE)
         return lambda t, u: TRUE if t & mask == mask else (UNKNOWN if u & mask == mask else FALSE)
     parts = [compile_masks(child, bit_of) for child in node.children]
