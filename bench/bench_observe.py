@@ -139,7 +139,7 @@ def report_case(folder: str, features: int = 1000) -> None:
     c = Compliance(dataset, policies)
     started, cpu = time.perf_counter(), time.process_time()
     with store.snapshot() as session:
-        stored = read_usage(session, None, None)
+        stored = read_usage(session, None, None, dataset)
     report = build_report(stored, dataset, c.decider, as_of=date(2026, 12, 1))
     took, cpu = time.perf_counter() - started, time.process_time() - cpu
     undeclared = len(report.undeclared)

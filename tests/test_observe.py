@@ -65,8 +65,52 @@ def pairs_of(store: Store) -> dict[tuple[str | None, str | None], int]:
 def report(store: Store, **window: date) -> Any:
     c = Compliance(store.read(), Compliance.open(settings=store.settings, refresh=False).policies)
     with store.snapshot() as session:
-        rows = read_usage(session, window.get("since"), window.get("until"))
+        rows = read_usage(session, window.get("since"), window.get("until"), c.dataset)
     return build_report(rows, c.dataset, c.decider, as_of=date(2026, 12, 1), **window)
+
+
+def _reports_daily_and_monthly(store: Store, **window: date) -> tuple[Any, Any, int, int]:
+    c = Compliance(store.read(), Compliance.open(settings=store.settings, refresh=False).policies)
+    with store.snapshot() as session:
+        daily = read_usage(session, window.get("since"), window.get("until"))
+        monthly = read_usage(session, window.get("since"), window.get("until"), c.dataset)
+    build = [build_report(rows, c.dataset, c.decider, as_of=date(2026, 12, 1), **window) for rows in (daily, monthly)]
+    return build[0], build[1], len(daily), len(monthly)
+
+
+def _same_report(a: Any, b: Any) -> None:
+    left, right = a.as_dict(), b.as_dict()
+    for one, two in zip(left.pop("costs"), right.pop("costs"), strict=True):
+        assert one.keys() == two.keys()
+        for key, value in one.items():
+            assert two[key] == (pytest.approx(value) if isinstance(value, float) else value), key
+    assert left == right
+
+
+def test_the_report_summed_per_month_in_the_database_equals_the_report_over_daily_rows(store: Store) -> None:
+    import_files(store, [SPANS, SPEND], actor=ADMIN)
+    daily, monthly, n_daily, n_monthly = _reports_daily_and_monthly(store)
+    assert n_monthly < n_daily  # the sums were made in the database
+    _same_report(daily, monthly)
+    window = _reports_daily_and_monthly(store, since=date(2026, 11, 10), until=date(2026, 11, 20))
+    _same_report(window[0], window[1])
+
+
+def test_a_month_in_which_a_price_changes_is_read_per_day(store: Store) -> None:
+    # genai-prices: OpenAI's o3 went from $10 to $2 per million input tokens on 2025-06-10
+    days = [date(2025, 6, 1), date(2025, 6, 9), date(2025, 6, 10), date(2025, 6, 30),
+            date(2025, 7, 1), date(2025, 7, 2)]
+    with store.session() as session:
+        for day in days:
+            session.add(ObservedUsageRow(day=day, feature="code-assistant", route="openai-direct", model="o3",
+                                         source="otlp", requests=10, input_tokens=1_000_000, output_tokens=0))
+        session.commit()
+    daily, monthly, n_daily, n_monthly = _reports_daily_and_monthly(store)
+    assert (n_daily, n_monthly) == (6, 5)  # June's four days stay apart; July's two are one sum
+    _same_report(daily, monthly)
+    june, july = monthly.costs
+    assert june.observed_cost == pytest.approx(10.0 * 2 + 2.0 * 2)
+    assert july.observed_cost == pytest.approx(2.0 * 2)
 
 
 def cli(store: Store, *args: str) -> int:

@@ -44,7 +44,7 @@ def cmd_observe(args: argparse.Namespace) -> int:
     c = cli._compliance(args)
     assert c.store is not None
     with c.store.snapshot() as session:
-        rows = read_usage(session, since, until)
+        rows = read_usage(session, since, until, c.dataset)
         counts, seen = read_counts(session)
     report = build_report(rows, c.dataset, c.decider, as_of=date.today(), since=since, until=until, counts=counts,
                           values_seen=seen)

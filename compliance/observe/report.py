@@ -10,7 +10,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any, NamedTuple
 
 import pandas as pd
@@ -122,17 +122,72 @@ class UsageRow(NamedTuple):
     output_tokens: int
     cached_input_tokens: int
     reported_cost: float | None
+    last_day: date | None = None  # a month's sum: `day` is its first day seen, this its last
 
 
-def read_usage(session: Session, since: date | None, until: date | None) -> list[UsageRow]:
-    c = ObservedUsageRow.__table__.c  # type: ignore[attr-defined]
-    query = sa.select(c.day, c.feature, c.route, c.model, c.requests, c.input_tokens, c.output_tokens,
-                      c.cached_input_tokens, c.reported_cost)
+def _window(query: Any, c: Any, since: date | None, until: date | None) -> Any:
     if since:
         query = query.where(c.day >= since)
     if until:
         query = query.where(c.day <= until)
-    return [UsageRow(*row) for row in session.connection().execute(query.order_by(c.day))]
+    return query
+
+
+def read_usage(session: Session, since: date | None, until: date | None,
+               dataset: d.DataSet | None = None) -> list[UsageRow]:
+    """The stored daily aggregates in the window, in day order; with `dataset`, summed in the database
+    per feature, route, model and month wherever the route's price for that model is the same on every
+    day of the month (the report's answer is the same; it reads a row per month instead of per day).
+    A month in which a price changes is read per day, so each day is priced as it was."""
+    c = ObservedUsageRow.__table__.c  # type: ignore[attr-defined]
+    daily = sa.select(c.day, c.feature, c.route, c.model, c.requests, c.input_tokens, c.output_tokens,
+                      c.cached_input_tokens, c.reported_cost)
+    if dataset is None:
+        query = _window(daily, c, since, until).order_by(c.day)
+        return [UsageRow(*row) for row in session.connection().execute(query)]
+    year, month = sa.extract("year", c.day), sa.extract("month", c.day)
+    monthly = _window(sa.select(
+        sa.func.min(c.day), c.feature, c.route, c.model, sa.func.sum(c.requests), sa.func.sum(c.input_tokens),
+        sa.func.sum(c.output_tokens), sa.func.sum(c.cached_input_tokens), sa.func.sum(c.reported_cost),
+        sa.func.max(c.day), year, month), c, since, until).group_by(c.feature, c.route, c.model, year, month)
+    steady = _steady_prices(dataset)
+    rows, split = [], set()
+    for first, feature, route, model, requests, tokens_in, tokens_out, cached, cost, last, y, m \
+            in session.connection().execute(monthly):
+        values = (first, feature, route, model, int(requests), int(tokens_in), int(tokens_out), int(cached),
+                  None if cost is None else float(cost))  # PostgreSQL sums integers as numeric
+        if steady(route, model, first.year, first.month):
+            rows.append(UsageRow(*values, last_day=last))
+        else:
+            split.add((values[1], values[2], values[3], int(y), int(m)))
+    if split:
+        for row in session.connection().execute(_window(daily, c, since, until)):
+            if (row.feature, row.route, row.model, row.day.year, row.day.month) in split:
+                rows.append(UsageRow(*row))
+    return sorted(rows, key=lambda r: r.day)
+
+
+def _steady_prices(dataset: d.DataSet) -> Any:
+    """Whether `route`'s price for `model` is the same on every day of a month (or unknown on all)."""
+    routes = {r.id: r for r in dataset.routes}
+    overrides = dataset.costs.price_overrides
+
+    def price(route: d.Route, model: str, day: date) -> Price | None:
+        try:
+            return price_for(route, model, day, overrides)
+        except PriceNotFound:
+            return None
+
+    @cache
+    def steady(route: str | None, model: str, year: int, month: int) -> bool:
+        if route not in routes or not model:
+            return True  # never priced
+        first = date(year, month, 1)
+        days = (date(year + month // 12, month % 12 + 1, 1) - first).days
+        prices = {price(routes[route], model, first.replace(day=n)) for n in range(1, days + 1)}
+        return len(prices) == 1
+
+    return steady
 
 
 def read_counts(session: Session) -> tuple[dict[str, int], dict[str, int]]:
@@ -206,7 +261,8 @@ def build_report(rows: Sequence[UsageRow | ObservedUsageRow], dataset: d.DataSet
         pair.output_tokens += row.output_tokens
         pair.cached_input_tokens += row.cached_input_tokens
         pair.first_seen = min(pair.first_seen or row.day, row.day)
-        pair.last_seen = max(pair.last_seen or row.day, row.day)
+        last = getattr(row, "last_day", None) or row.day
+        pair.last_seen = max(pair.last_seen or last, last)
     for pair in pairs.values():
         if not pair.declared and pair.last_seen is not None:
             pair.decision, pair.rules, pair.reasons = union_decision(decider, features[pair.feature], pair.route,
@@ -255,6 +311,6 @@ def cost_frame(report: ObserveReport) -> pd.DataFrame:
 def observed_report(store: Any, dataset: d.DataSet, decider: Decider, *, as_of: date) -> ObserveReport:
     """The report over everything stored (the dashboard's view); empty before any import."""
     with store.snapshot() as session:
-        rows = read_usage(session, None, None)
+        rows = read_usage(session, None, None, dataset)
         counts, seen = read_counts(session)
     return build_report(rows, dataset, decider, as_of=as_of, counts=counts, values_seen=seen)
