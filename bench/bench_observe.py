@@ -143,7 +143,8 @@ def report_case(folder: str, features: int = 1000) -> None:
     report = build_report(stored, dataset, c.decider, as_of=date(2026, 12, 1))
     took, cpu = time.perf_counter() - started, time.process_time() - cpu
     undeclared = len(report.undeclared)
-    print(f"report: {len(stored):,} daily aggregates (a year x {features:,} features), {len(report.pairs):,} pairs "
+    print(f"report: {len(rows):,} daily aggregates (a year x {features:,} features, read as {len(stored):,} "
+          f"monthly sums), {len(report.pairs):,} pairs "
           f"({undeclared:,} undeclared, each decided), {len(report.costs):,} feature-months in {took:.2f} s wall, "
           f"{cpu:.2f} s CPU (target <= 1 s)")
     store.dispose()
