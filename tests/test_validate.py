@@ -26,10 +26,11 @@ def test_example_data_is_valid(data_dir: Path) -> None:
 
 def test_yaml_syntax_error_names_file_and_line(data_dir: Path) -> None:
     path = data_dir / "routes.yaml"
-    replace_in(path, "models: [gpt-5.6-sol, gpt-5.6-terra, gpt-5.6-luna]", "models: [gpt-5.6-sol, gpt-5.6-terra")
+    replace_in(path, "models: [claude-sonnet-4-5, claude-haiku-4-5, claude-opus-4-5]",
+               "models: [claude-sonnet-4-5, claude-haiku")
     problem = only(problems_in(data_dir))
     assert problem.file.endswith("routes.yaml")
-    assert problem.line is not None and problem.line >= line_of(path, "models: [gpt-5.6-sol, gpt-5.6-terra")
+    assert problem.line is not None and problem.line >= line_of(path, "models: [claude-sonnet-4-5, claude-haiku")
     assert "YAML error" in problem.message
 
 
