@@ -7,7 +7,7 @@ declared flows never seen, and observed against modelled cost per feature and mo
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache, lru_cache
@@ -167,16 +167,25 @@ def read_usage(session: Session, since: date | None, until: date | None,
     return sorted(rows, key=lambda r: r.day)
 
 
-def _steady_prices(dataset: d.DataSet) -> Any:
-    """Whether `route`'s price for `model` is the same on every day of a month (or unknown on all)."""
+def route_prices(dataset: d.DataSet) -> Callable[[str, str, date], Price | None]:
+    """The price of `model` on a route (by id) on a day, or None where it has none; cached."""
     routes = {r.id: r for r in dataset.routes}
     overrides = dataset.costs.price_overrides
 
-    def price(route: d.Route, model: str, day: date) -> Price | None:
+    @lru_cache(maxsize=1 << 20)
+    def price(route: str, model: str, day: date) -> Price | None:
         try:
-            return price_for(route, model, day, overrides)
+            return price_for(routes[route], model, day, overrides)
         except PriceNotFound:
             return None
+
+    return price
+
+
+def _steady_prices(dataset: d.DataSet) -> Callable[[str | None, str, int, int], bool]:
+    """Whether `route`'s price for `model` is the same on every day of a month (or unknown on all)."""
+    routes = {r.id for r in dataset.routes}
+    price = route_prices(dataset)
 
     @cache
     def steady(route: str | None, model: str, year: int, month: int) -> bool:
@@ -184,8 +193,7 @@ def _steady_prices(dataset: d.DataSet) -> Any:
             return True  # never priced
         first = date(year, month, 1)
         days = (date(year + month // 12, month % 12 + 1, 1) - first).days
-        prices = {price(routes[route], model, first.replace(day=n)) for n in range(1, days + 1)}
-        return len(prices) == 1
+        return len({price(route, model, first.replace(day=n)) for n in range(1, days + 1)}) == 1
 
     return steady
 
@@ -223,15 +231,7 @@ def build_report(rows: Sequence[UsageRow | ObservedUsageRow], dataset: d.DataSet
     declared = {(f.id, flow.route) for f in dataset.features for flow in f.flows}
     pairs: dict[tuple[str, str], Pair] = {}
     costs: dict[tuple[str, str], MonthCost] = {}
-    overrides = dataset.costs.price_overrides
-
-    @lru_cache(maxsize=1 << 20)
-    def price(route: str, model: str, day: date) -> Price | None:
-        try:
-            return price_for(routes[route], model, day, overrides)
-        except PriceNotFound:
-            return None
-
+    price = route_prices(dataset)
     months: dict[date, str] = {}
     for row in rows:
         if row.feature is None or row.feature not in features:
