@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from compliance.config import FRESHNESS_DAYS
 from compliance.dates import in_evaluation_range, shift
-from compliance.policy.flows import FlowResult, evaluate_flows
+from compliance.policy.flows import FlowResult, denied_categories, evaluate_flows
 from compliance.store import documents as d
 from compliance.store.derived import route_stale
 
@@ -198,14 +198,14 @@ def source_alerts(record: d.Provider | d.Route, what: str, on: date, window_days
                   (oldest - on).days if oldest else None)]
 
 
-def unsourced_alerts(decider: Decider, on: date) -> list[Alert]:
+def unsourced_alerts(decider: Decider, on: date, flows: list[FlowResult] | None = None) -> list[Alert]:
     """Facts that decide some declared flow but carry no source, one alert per route or provider.
 
-    Called by the CLI `alerts` and the dashboard's overview; the facts come from the decisions'
-    evidence (policy/evidence.py), so only facts a deciding rule actually reads are listed.
+    The facts come from the decisions' evidence (policy/evidence.py), so only facts a deciding rule
+    actually reads are listed. `flows` may pass `evaluate_flows(decider, on)` already computed.
     """
     found: dict[str, dict[str, set[str]]] = {}
-    for flow in evaluate_flows(decider, on):
+    for flow in evaluate_flows(decider, on) if flows is None else flows:
         for decision in flow.decisions:
             for item in decision.evidence:
                 if item.status == "unsourced":
@@ -263,17 +263,15 @@ def with_breaks(alerts: list[Alert], decider: Decider) -> list[Alert]:
     Only the flows a change can touch (through the provider, route or exception it is about) are decided,
     each once per day, so the answer costs a few decisions per alert, not the whole store per date.
     """
-    cache: dict[tuple[str, int, date], FlowResult] = {}
+    cache: dict[tuple[str, int, date], tuple[str, ...]] = {}
     declared = [(f, i, flow) for f in decider.dataset.features for i, flow in enumerate(f.flows)]
     exceptions = {e.id: e for e in decider.policies.exceptions}
 
-    def flow_on(feature: Any, index: int, flow: Any, day: date) -> FlowResult:
+    def denied_on(feature: Any, index: int, flow: Any, day: date) -> tuple[str, ...]:
+        """The flow's categories denied on `day` (none: the flow is compliant); only the answers are needed."""
         found = cache.get((feature.id, index, day))
         if found is None:
-            found = FlowResult(feature.id, index, flow.route, flow.model, flow.share,
-                               tuple(decider.decide(feature.id, key, flow.route, day, flow.model)
-                                     for key in flow.categories))
-            cache[(feature.id, index, day)] = found
+            found = cache[(feature.id, index, day)] = denied_categories(decider, feature.id, flow, day)
         return found
 
     result = []
@@ -290,11 +288,10 @@ def with_breaks(alerts: list[Alert], decider: Decider) -> list[Alert]:
         for feature, index, flow in declared:
             if not _touches(alert, feature.id, flow.route, decider, exceptions):
                 continue
-            after = flow_on(feature, index, flow, alert.breaks_on)
-            if after.compliant or not flow_on(feature, index, flow, day_before).compliant:
+            after = denied_on(feature, index, flow, alert.breaks_on)
+            if not after or denied_on(feature, index, flow, day_before):
                 continue
-            categories = ", ".join(d.category for d in after.violations)
-            broken.append(f"{after.feature} -> {after.route} ({categories})")
+            broken.append(f"{feature.id} -> {flow.route} ({', '.join(after)})")
         result.append(replace(alert, breaks=tuple(broken)))
     return result
 
@@ -311,3 +308,17 @@ def _touches(alert: Alert, feature: str, route_id: str, decider: Decider, except
         exc = exceptions[alert.subject]
         return bool(exc.feature == feature and route_id in exc.routes)
     return False
+
+
+def every_alert(decider: Decider, on: date, within: int = 60, flows: list[FlowResult] | None = None) -> list[Alert]:
+    """Everything that needs attention on `on`, looking `within` days ahead, each upcoming change with the
+    declared flows it breaks, most urgent first: the one list the CLI `alerts`, the dashboard's overview
+    and the evidence pack show. `flows` may pass `evaluate_flows(decider, on)` already computed."""
+    # imported here: both modules build on this one's Alert
+    from compliance.models.retirements import model_alerts
+    from compliance.records.notice import notice_alerts
+
+    found = (store_alerts(decider.dataset, on, within, decider.freshness_days) + policy_alerts(decider, on, within)
+             + unsourced_alerts(decider, on, flows) + notice_alerts(decider, on, within)
+             + model_alerts(decider, on, within))
+    return sorted(with_breaks(found, decider), key=lambda a: a.sort_key)

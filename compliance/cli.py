@@ -14,14 +14,13 @@ from typing import Any
 
 from compliance import costs
 from compliance.access import Actor, cli_actor
-from compliance.alerts import policy_alerts, store_alerts, unsourced_alerts, with_breaks
+from compliance.alerts import every_alert
 from compliance.api import Compliance
 from compliance.config import Settings, load_settings
 from compliance.costs.prices import genai_prices_version
 from compliance.costs.tables import DEFAULT_TARGET_MARGIN
 from compliance.dates import parse_day
 from compliance.loading import EMPTY_KINDS, change_lines, check_load_folder, record_count, validate_folder
-from compliance.models.retirements import model_alerts
 from compliance.policy.decide import Decision
 from compliance.policy.matrix import Matrix, write_csv
 from compliance.policy.plain import decision_json, plain_reason, plain_reasons
@@ -371,13 +370,7 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     if not 0 <= args.within <= 36_500:
         raise ComplianceError("--within must be between 0 and 36,500 days")
     c = _compliance(args)
-    from compliance.records.notice import notice_alerts
-
-    alerts = (store_alerts(c.dataset, on, args.within, c.decider.freshness_days)
-              + policy_alerts(c.decider, on, args.within) + unsourced_alerts(c.decider, on)
-              + notice_alerts(c.decider, on, args.within)
-              + model_alerts(c.decider, on, args.within))
-    alerts = sorted(with_breaks(alerts, c.decider), key=lambda a: a.sort_key)
+    alerts = every_alert(c.decider, on, args.within)
     if args.json:
         print(json.dumps({"as_of": on.isoformat(), "within_days": args.within,
                           "alerts": [a.as_dict() for a in alerts]}, indent=2))

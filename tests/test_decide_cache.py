@@ -68,6 +68,18 @@ def test_the_deciding_rules_are_those_the_condition_tree_says(rules, day) -> Non
         assert _reference(dec, f, c, r, day) == _outcome(dec.decide(f, c, r, day)), (f, c, r)
 
 
+@FAST
+@given(rules=rule_sets(), day=st.sampled_from(DAYS))
+def test_the_answer_alone_is_the_decisions_answer(rules, day) -> None:  # type: ignore[no-untyped-def]
+    """`Decider.allowed` (no record, for what-breaks questions over many days) answers every cell like
+    `decide`, waivers included, whichever is asked first."""
+    dec = decider(rules, exceptions=_exceptions(rules))
+    fresh = decider(rules, exceptions=_exceptions(rules))
+    for f, c, r in CELLS:
+        assert dec.allowed(f, c, r, day) == dec.decide(f, c, r, day).allowed, (f, c, r)
+        assert fresh.decide(f, c, r, day).allowed == fresh.allowed(f, c, r, day), (f, c, r)
+
+
 def _outcome(decision: Decision) -> tuple[str, list[str], list[str]]:
     return decision.decision, decision.rules, decision.waived_by
 

@@ -401,8 +401,10 @@ class Decider:
                 if exception_covers(self.hierarchy, exc, feature, category, route, on)]
 
     # --- the decision ------------------------------------------------------------------------
-    def decide(self, feature: str, category: str, route: str, on: date, model: str | None = None) -> Decision:
-        """May `feature` send `category` through `route` on `on` (with `model`, when the request names one)?"""
+    def _verdict(self, feature: str, category: str, route: str, on: date, model: str | None,
+                 waived: list[str]) -> tuple[Subject, Subject, Subject, Subject, int, int, int, int, int]:
+        """The subjects of a request, the rules in scope, those TRUE and those TRUE or UNKNOWN, and the allow
+        and deny rules that apply (less the waived ones, whose exceptions go to `waived`)."""
         check_evaluation_day(on)
         f = self._features.get(feature) or self.feature_subject(feature)
         c = self._categories.get(category) or self.category_subject(category)
@@ -420,9 +422,21 @@ class Decider:
             true_rules, open_rules = self._nested_results(nested, f, c, r, m, true_rules, open_rules)
         applied = applying(in_scope & self._deny, in_scope & self._allow, true_rules, open_rules)
         allows, denies = applied & self._allow, applied & self._deny
-        waived: list[str] = []
         if denies & self._waivable:
             denies = self._waive(denies, waived, feature, category, route, on)
+        return f, c, r, m, in_scope, true_rules, open_rules, allows, denies
+
+    def allowed(self, feature: str, category: str, route: str, on: date, model: str | None = None) -> bool:
+        """`decide(...).allowed` without the record: no reasons and no evidence, for questions that only
+        need the answer (which flows a change breaks, on many days)."""
+        *_, allows, denies = self._verdict(feature, category, route, on, model, [])
+        return bool(combine(bool(allows), bool(denies)))
+
+    def decide(self, feature: str, category: str, route: str, on: date, model: str | None = None) -> Decision:
+        """May `feature` send `category` through `route` on `on` (with `model`, when the request names one)?"""
+        waived: list[str] = []
+        f, c, r, m, in_scope, true_rules, open_rules, allows, denies = self._verdict(
+            feature, category, route, on, model, waived)
         said, texts = self._said, []
         if combine(bool(allows), bool(denies)):
             indices, ids = self._rule_set(allows)

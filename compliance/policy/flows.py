@@ -8,6 +8,7 @@ from datetime import date
 from compliance.models.lifecycle import flow_model, retirement_problem
 from compliance.policy.decide import Decider, Decision
 from compliance.policy.evidence import note
+from compliance.store.documents import Flow
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,12 @@ def evaluate_flows(decider: Decider, on: date, feature: str | None = None) -> li
                                       flow_model(flow, decider.routes.get(flow.route)), on))
         for f in features for i, flow in enumerate(f.flows)
     ]
+
+
+def denied_categories(decider: Decider, feature: str, flow: Flow, on: date) -> tuple[str, ...]:
+    """The categories of a declared flow that policy denies on `on` (none: every one is allowed), without
+    decision records: for questions asked on many days (what a change breaks or allows)."""
+    return tuple(key for key in flow.categories if not decider.allowed(feature, key, flow.route, on, flow.model))
 
 
 def route_options(decider: Decider, feature: str, categories: list[str], on: date) -> list[RouteOption]:

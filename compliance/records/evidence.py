@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from compliance.alerts import policy_alerts, store_alerts, unsourced_alerts, with_breaks
+from compliance.alerts import every_alert
 from compliance.policy.decide import Decider
 from compliance.policy.matrix import Matrix, csv_text
 from compliance.policy.testing import run_policy_tests
@@ -155,7 +155,6 @@ def build_pack(*, decider: Decider, stamp: Stamp, policy_bytes: dict[str, bytes]
 def pack_from_store(*, store: Store, decider: Decider, policy_bytes: dict[str, bytes], policy_dir: Path,
                     data_dir: Path, on: date) -> bytes:
     """The pack for the store's current audit log and the given compiled state (CLI and dashboard)."""
-    from compliance.records.notice import notice_alerts
     from compliance.store.audit import export_text, last_hash, list_events, verify_chain
     from compliance.store.audit_key import audit_key
 
@@ -163,10 +162,7 @@ def pack_from_store(*, store: Store, decider: Decider, policy_bytes: dict[str, b
         events = list_events(session)
         chain = str(verify_chain(session, key=audit_key()))
         head = last_hash(session) if events else ""
-    found = (store_alerts(decider.dataset, on, ALERT_DAYS, decider.freshness_days)
-             + policy_alerts(decider, on, ALERT_DAYS) + unsourced_alerts(decider, on)
-             + notice_alerts(decider, on, ALERT_DAYS))
-    found = sorted(with_breaks(found, decider), key=lambda a: a.sort_key)
+    found = every_alert(decider, on, ALERT_DAYS)
     return build_pack(decider=decider, stamp=Stamp(on, decider.policies.digest, head), policy_bytes=policy_bytes,
                       policy_dir=policy_dir, data_dir=data_dir, alerts=[a.as_dict() for a in found],
                       audit_json=export_text(events, "json"), audit_csv=export_text(events, "csv"),

@@ -7,27 +7,20 @@ from datetime import date, timedelta
 
 from compliance.alerts import Alert
 from compliance.policy.decide import Decider
-from compliance.policy.flows import FlowResult
+from compliance.policy.flows import denied_categories
 from compliance.records.subprocessors import subprocessor_list
-
-
-def _flow(decider: Decider, feature_id: str, index: int, on: date) -> FlowResult:
-    feature = decider.features[feature_id]
-    flow = feature.flows[index]
-    return FlowResult(feature.id, index, flow.route, flow.model, flow.share,
-                      tuple(decider.decide(feature.id, key, flow.route, on) for key in flow.categories))
 
 
 def newly_allowed(decider: Decider, processor: str, day: date) -> list[str]:
     """Declared flows through `processor` denied the day before `day` and allowed on it."""
     found = []
     for feature in decider.dataset.features:
-        for index, flow in enumerate(feature.flows):
+        for flow in feature.flows:
             route = decider.routes.get(flow.route)
             if route is None or route.processor != processor:
                 continue
-            if _flow(decider, feature.id, index, day).compliant and \
-                    not _flow(decider, feature.id, index, day - timedelta(days=1)).compliant:
+            if not denied_categories(decider, feature.id, flow, day) and \
+                    denied_categories(decider, feature.id, flow, day - timedelta(days=1)):
                 found.append(f"{feature.id} -> {flow.route} ({', '.join(flow.categories)})")
     return found
 

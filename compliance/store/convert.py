@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlmodel import Session, col, select
+import sqlalchemy as sa
+from sqlmodel import Session, col
 
 from compliance.store import documents as d
 from compliance.store import tables as t
@@ -90,12 +91,20 @@ def eval_values(e: d.EvalResult) -> dict[str, Any]:
     return e.model_dump(exclude={"id"})
 
 
+def select(model: Any) -> Any:
+    """A plain select of a table's columns: rows come back as named tuples, not ORM objects (which cost
+    several times more to build, and the documents are built from the values anyway)."""
+    return sa.select(*model.__table__.c)
+
+
 def read_dataset(session: Session, only: tuple[str, str] | None = None) -> d.DataSet:
     """The whole store (without the audit log) in its YAML form.
 
     `only=(entity, key)` reads just that record (e.g. `("provider", "aws")`), for edits.
     """
     entity, key = only if only else (None, None)
+    session.flush()  # the rows are read through the connection: first send this session's pending changes
+    rows = session.connection().execute
 
     def wanted(kind: str) -> bool:
         return entity is None or entity == kind
@@ -103,19 +112,19 @@ def read_dataset(session: Session, only: tuple[str, str] | None = None) -> d.Dat
     def filtered(query: Any, column: Any, kind: str) -> Any:
         return query.where(column == key) if entity == kind else query
 
-    agreements: dict[str, dict[str, t.AgreementRow]] = defaultdict(dict)
-    certs: dict[str, list[t.CertificationRow]] = defaultdict(list)
-    sources: dict[tuple[str, str], list[t.FactSourceRow]] = defaultdict(list)
+    agreements: dict[str, dict[str, Any]] = defaultdict(dict)
+    certs: dict[str, list[Any]] = defaultdict(list)
+    sources: dict[tuple[str, str], list[Any]] = defaultdict(list)
     if wanted("provider"):
-        for a in session.exec(filtered(select(t.AgreementRow), t.AgreementRow.provider_id, "provider")):
+        for a in rows(filtered(select(t.AgreementRow), t.AgreementRow.provider_id, "provider")):
             agreements[a.provider_id][str(a.kind)] = a
-        for c in session.exec(filtered(select(t.CertificationRow), t.CertificationRow.provider_id, "provider")
+        for c in rows(filtered(select(t.CertificationRow), t.CertificationRow.provider_id, "provider")
                               .order_by(col(t.CertificationRow.position))):
             certs[c.provider_id].append(c)
     if wanted("provider") or wanted("route"):
         query = select(t.FactSourceRow).order_by(col(t.FactSourceRow.position))
         query = filtered(filtered(query, t.FactSourceRow.provider_id, "provider"), t.FactSourceRow.route_id, "route")
-        for s in session.exec(query):
+        for s in rows(query):
             owner = ("provider", s.provider_id) if s.provider_id else ("route", s.route_id or "")
             sources[owner].append(s)
 
@@ -123,7 +132,7 @@ def read_dataset(session: Session, only: tuple[str, str] | None = None) -> d.Dat
         return [d.Source(field=s.field, url=s.url, as_of=s.as_of, status=s.status, note=s.note)
                 for s in sources[owner]]
 
-    def agreement_doc(row: t.AgreementRow | None, model: type[Any]) -> Any:
+    def agreement_doc(row: Any, model: type[Any]) -> Any:
         if row is None:
             return None
         return model(version=row.version_label, **{name: getattr(row, name) for name in AGREEMENT_FIELDS})
@@ -131,7 +140,7 @@ def read_dataset(session: Session, only: tuple[str, str] | None = None) -> d.Dat
     providers = []
     if wanted("provider"):
         query = filtered(select(t.ProviderRow), t.ProviderRow.id, "provider")
-        for p in session.exec(query.order_by(col(t.ProviderRow.position), col(t.ProviderRow.id))):
+        for p in rows(query.order_by(col(t.ProviderRow.position), col(t.ProviderRow.id))):
             sub = None
             if p.subprocessors_url or p.subprocessors_last_checked_on:
                 sub = d.Subprocessors(url=p.subprocessors_url, last_checked_on=p.subprocessors_last_checked_on)
@@ -149,7 +158,7 @@ def read_dataset(session: Session, only: tuple[str, str] | None = None) -> d.Dat
     routes = []
     if wanted("route"):
         query = filtered(select(t.RouteRow), t.RouteRow.id, "route")
-        for r in session.exec(query.order_by(col(t.RouteRow.position), col(t.RouteRow.id))):
+        for r in rows(query.order_by(col(t.RouteRow.position), col(t.RouteRow.id))):
             values = {name: getattr(r, name) for name in d.Route.model_fields
                       if name not in {"model_provider", "processor", "sources"}}
             routes.append(d.Route(**values, model_provider=r.model_provider_id, processor=r.processor_id,
@@ -159,24 +168,24 @@ def read_dataset(session: Session, only: tuple[str, str] | None = None) -> d.Dat
     if wanted("category"):
         query = filtered(select(t.CategoryRow), t.CategoryRow.key, "category")
         categories = [d.Category(**{name: getattr(c, name) for name in d.Category.model_fields})
-                      for c in session.exec(query.order_by(col(t.CategoryRow.position), col(t.CategoryRow.key)))]
+                      for c in rows(query.order_by(col(t.CategoryRow.position), col(t.CategoryRow.key)))]
 
     features = []
     if wanted("feature"):
         flows: dict[str, list[d.Flow]] = defaultdict(list)
         flow_query = filtered(select(t.FlowRow), t.FlowRow.feature_id, "feature")
-        flow_rows = list(session.exec(flow_query.order_by(col(t.FlowRow.position))))
+        flow_rows = list(rows(flow_query.order_by(col(t.FlowRow.position))))
         flow_categories: dict[int, list[str]] = defaultdict(list)
         category_query = select(t.FlowCategoryRow).order_by(col(t.FlowCategoryRow.position))
         if entity == "feature":
             category_query = category_query.where(col(t.FlowCategoryRow.flow_id).in_([f.id for f in flow_rows]))
-        for fc in session.exec(category_query):
+        for fc in rows(category_query):
             flow_categories[fc.flow_id].append(fc.category_key)
         for fl in flow_rows:
             flows[fl.feature_id].append(d.Flow(route=fl.route_id, categories=flow_categories[fl.id or 0],
                                                model=fl.model, share=fl.share))
         query = filtered(select(t.FeatureRow), t.FeatureRow.id, "feature")
-        for f in session.exec(query.order_by(col(t.FeatureRow.position), col(t.FeatureRow.id))):
+        for f in rows(query.order_by(col(t.FeatureRow.position), col(t.FeatureRow.id))):
             usage = None
             if f.requests_per_user_month is not None:
                 usage = d.Usage(requests_per_user_month=f.requests_per_user_month, input_tokens=f.input_tokens or 0,
@@ -195,17 +204,17 @@ def read_dataset(session: Session, only: tuple[str, str] | None = None) -> d.Dat
         query = filtered(select(t.CostSegmentRow), t.CostSegmentRow.id, "segment")
         segments = [d.CostSegment(id=s.id, **{name: getattr(s, name) for name in d.CostSegment.model_fields
                                               if name != "id"})
-                    for s in session.exec(query.order_by(col(t.CostSegmentRow.position)))]
+                    for s in rows(query.order_by(col(t.CostSegmentRow.position)))]
     overrides = []
     if wanted("price_override"):
         query = filtered(select(t.PriceOverrideRow), t.PriceOverrideRow.id, "price_override")
         overrides = [d.PriceOverride(**{name: getattr(o, name) for name in d.PriceOverride.model_fields})
-                     for o in session.exec(query.order_by(col(t.PriceOverrideRow.position)))]
+                     for o in rows(query.order_by(col(t.PriceOverrideRow.position)))]
     evals = []
     if wanted("eval"):
         query = filtered(select(t.EvalResultRow), t.EvalResultRow.id, "eval")
         evals = [d.EvalResult(**{name: getattr(e, name) for name in d.EvalResult.model_fields})
-                 for e in session.exec(query.order_by(col(t.EvalResultRow.position)))]
+                 for e in rows(query.order_by(col(t.EvalResultRow.position)))]
     projection = d.Projection()
     projection_row = session.get(t.ProjectionRow, 1) if wanted("projection") else None
     if projection_row is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 import streamlit as st
 
 from compliance.alerts import superseded_exceptions
@@ -14,11 +15,12 @@ from compliance.ui.overview import headline
 
 FIX_PAGE = {"dpa": "providers", "baa": "providers", "certification": "providers", "review": "providers",
             "route": "routes", "exception": "policies", "provider_source": "providers", "route_source": "routes",
-            "model": "models"}
+            "model": "models", "subprocessor_notice": "records"}
 PAGES = {"providers": ("compliance/ui/providers_page.py", "Providers & DPAs"),
          "routes": ("compliance/ui/routes_page.py", "Routes"),
          "policies": ("compliance/ui/policies_page.py", "Policies"),
-         "models": ("compliance/ui/models_page.py", "Models")}
+         "models": ("compliance/ui/models_page.py", "Models"),
+         "records": ("compliance/ui/records_page.py", "Records")}
 
 st.title("LLM compliance overview")
 st.caption("Example data of a fictional company: verify every fact before relying on it. Not legal advice.")
@@ -37,7 +39,7 @@ alerts = state.alerts(state.marker(), today, window)
 violating = None
 violations: list[FlowResult] = []
 if snap.compliance:
-    flows = snap.compliance.flows(as_of=today)
+    flows = state.flows(state.marker(), today)
     violations = [f for f in flows if not f.compliant]
     violating = len({f.feature for f in violations})
 segments = state.cost_table(state.marker(), today, "segments") if data.costs.segments else None
@@ -81,11 +83,28 @@ elif not violations:
     st.success("Every declared flow is compliant today.")
 else:
     st.caption("Declared flows that policy denies today, with the categories denied and the rules that deny them.")
-for flow in violations:
-    denied = ", ".join(f"`{d.category}`" for d in flow.violations)
+SHOWN = 25  # listed in full; the rest go to a table, so a large store's page stays quick to draw and read
+
+
+def flow_line(flow: FlowResult) -> tuple[str, str]:
+    denied = ", ".join(d.category for d in flow.violations) or (flow.retired or "")
     rules = ", ".join(dict.fromkeys(r for d in flow.violations for r in d.rules)) or "default deny (no allow rule)"
-    st.markdown(f":orange-badge[violation] **{flow.feature}** → `{flow.route}` · {denied} · rules: {rules} · "
-                f"[open in the route checker](checker?feature={flow.feature})")
+    return denied, rules
+
+
+if violations:
+    lines = []
+    for flow in violations[:SHOWN]:
+        denied, rules = flow_line(flow)
+        lines.append(f"- :orange-badge[violation] **{flow.feature}** → `{flow.route}` · {denied} · rules: {rules} · "
+                     f"[open in the route checker](checker?feature={flow.feature})")
+    st.markdown("\n".join(lines))
+if len(violations) > SHOWN:
+    with st.expander(f"All {len(violations):,} violating flows, as a table"):
+        st.dataframe(pd.DataFrame([(f.feature, f.route, *flow_line(f)) for f in violations],
+                                  columns=["Feature", "Route", "Denied categories", "Rules"]),
+                     hide_index=True, width="stretch")
+        st.caption("Open a feature in the route checker (`checker?feature=ID`) to see where it may go instead.")
 
 observed = state.observed(state.marker(), today)
 if observed is not None and observed.undeclared:
@@ -97,7 +116,7 @@ if observed is not None and observed.undeclared:
 st.subheader(f"Alerts ({len(alerts)})", anchor="alerts")
 if not alerts:
     st.success(f"Nothing needs attention in the next {window} days.")
-for alert in alerts:
+for alert in alerts[:SHOWN]:
     icon = {"expired": ":material/error:", "unsigned": ":material/gpp_bad:", "stale": ":material/history:",
             "overdue": ":material/event_busy:"}.get(
         alert.severity, ":material/schedule:")
@@ -110,8 +129,17 @@ for alert in alerts:
         left.caption("What breaks: no declared flow becomes denied.")
     if alert.carries:
         left.caption("Declared flows sending it data today: " + ", ".join(f"`{f}`" for f in alert.carries))
+    if alert.allows:
+        left.caption(f"From {alert.due_on} these declared flows are allowed: "
+                     + ", ".join(f"`{f}`" for f in alert.allows))
     page, label = PAGES[FIX_PAGE[alert.kind]]
     right.page_link(page, label=f"Fix in {label}", query_params={"id": alert.subject})
+if len(alerts) > SHOWN:
+    with st.expander(f"{len(alerts) - SHOWN:,} more alerts, as a table"):
+        st.dataframe(pd.DataFrame([(a.severity, a.message, ", ".join(a.breaks), PAGES[FIX_PAGE[a.kind]][1], a.subject)
+                                   for a in alerts[SHOWN:]],
+                                  columns=["Severity", "Alert", "What breaks", "Fix in", "Id"]),
+                     hide_index=True, width="stretch")
 if snap.compliance:
     replaced = superseded_exceptions(snap.compliance.decider, today)
     if replaced:

@@ -18,11 +18,11 @@ import streamlit as st
 
 from compliance import costs
 from compliance.access import LOCAL_ADMIN, Actor
-from compliance.alerts import Alert, policy_alerts, provider_alerts, store_alerts, unsourced_alerts, with_breaks
+from compliance.alerts import Alert, every_alert, provider_alerts, store_alerts, with_breaks
 from compliance.api import Compliance
-from compliance.models.retirements import model_alerts
 from compliance.observe.report import ObserveReport, observed_report
 from compliance.policy.decide import Decider
+from compliance.policy.flows import FlowResult, evaluate_flows
 from compliance.policy.language import Vocabulary, policy_files, read_policy_dir
 from compliance.policy.matrix import Matrix, MatrixResult
 from compliance.policy.policyset import PolicySet
@@ -172,17 +172,25 @@ def undeclared_use(report: ObserveReport | None, feature: str | None = None) -> 
 LOOKAHEAD_DAYS = 3650  # "what breaks if it lapses" looks this far ahead
 
 
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _flows(marker: int, fingerprint: tuple[tuple[str, int, int], ...], on: date) -> list[FlowResult]:
+    snap = _snapshot(marker, fingerprint)
+    return evaluate_flows(snap.compliance.decider, on) if snap.compliance is not None else []
+
+
+def flows(key: tuple[int, tuple[tuple[str, int, int], ...]], on: date) -> list[FlowResult]:
+    """Every declared flow decided on `on` (empty while the policy files have problems), once per store state."""
+    return _flows(*key, on)
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
 def alerts(key: tuple[int, tuple[tuple[str, int, int], ...]], on: date, within: int) -> list[Alert]:
-    """The CLI's `alerts`: store, policy and unsourced-fact alerts within `within` days, each with the flows
-    it breaks."""
+    """The CLI's `alerts` within `within` days, each with the flows it breaks; while the policy files have
+    problems, only the store's own alerts."""
     snap = _snapshot(*key)
-    found = store_alerts(snap.dataset, on, within, store().settings.freshness_days)
-    if snap.compliance is not None:
-        decider = snap.compliance.decider
-        found = with_breaks(found + policy_alerts(decider, on, within) + unsourced_alerts(decider, on)
-                            + model_alerts(decider, on, within), decider)
-    return sorted(found, key=lambda a: a.sort_key)
+    if snap.compliance is None:
+        return store_alerts(snap.dataset, on, within, store().settings.freshness_days)
+    return every_alert(snap.compliance.decider, on, within, flows(key, on))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
