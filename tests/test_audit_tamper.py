@@ -56,8 +56,9 @@ def checkpoint(store: Store, key: str | None = KEY) -> Checkpoint:
 
 
 def events(store: Store) -> list[AuditEventRow]:
+    """The log as objects a forger can change (chain_events gives read-only rows)."""
     with store.session() as session:
-        return chain_events(session)
+        return [AuditEventRow(**row._mapping) for row in chain_events(session)]  # type: ignore[attr-defined]
 
 
 def edit_owner(store: Store, owner: str) -> None:

@@ -91,3 +91,36 @@ def test_a_large_store_lists_every_violation_and_alert(large_store: Compliance) 
     assert list(rest["Alert"]) == [a.message for a in alerts[SHOWN:]]
     fixes = [link for link in at.get("page_link") if link.proto.label.startswith("Fix in")]
     assert len(fixes) == SHOWN
+
+
+def test_a_long_audit_log_shows_the_newest_events_and_counts_the_rest(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from compliance.store.audit import list_events
+    from compliance.ui.audit_page import SHOWN as EVENTS_SHOWN
+
+    dataset = synthetic_dataset(features=EVENTS_SHOWN + 50, categories=20, routes=10, providers=4)
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'log.db'}", data_dir=tmp_path / "no-data",
+                        policy_dir=PROJECT_ROOT / "policies")
+    store = Store.open(settings, seed=False)
+    with store.session() as session:
+        replace_dataset(session, dataset, actor=SYSTEM)
+    with store.snapshot() as session:
+        newest = [e.id for e in list_events(session)]
+    store.dispose()
+    monkeypatch.setenv("COMPLIANCE_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("COMPLIANCE_DATA_DIR", str(settings.data_dir))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page("compliance/ui/audit_page.py").run()
+    assert not at.exception, at.exception
+    assert f"{len(newest):,} of {len(newest):,} events match; the newest {EVENTS_SHOWN:,} are shown" in \
+        " ".join(c.value for c in at.caption)
+    assert list(at.dataframe[0].value["id"]) == newest[:EVENTS_SHOWN]
+    at.selectbox(key="audit-entity").select("provider").run()
+    assert not at.exception
+    providers = len(dataset.providers)
+    assert f"{providers:,} of {len(newest):,} events" in " ".join(c.value for c in at.caption)
+    assert set(at.dataframe[0].value["entity"]) == {"provider"} and len(at.dataframe[0].value) == providers
+    st.cache_resource.clear()

@@ -7,28 +7,30 @@ from datetime import UTC, datetime, time, timedelta
 import pandas as pd
 import streamlit as st
 
-from compliance.store.audit import export_text, list_events, verify_chain
+from compliance.store.audit import count_events, export_text, list_events, log_summary, verify_chain
 from compliance.ui import state
 from compliance.ui.views import audit_frame
 
+SHOWN = 1000  # newest events drawn in the table; the export has every one
+
 st.title("Audit log")
 with state.problems_shown(), state.store().session() as session:
-    report = verify_chain(session)
-    everything = audit_frame(list_events(session))
+    report = verify_chain(session)  # on every visit: a log altered in the database shows at once
+    summary = log_summary(session)
 
 if report.ok:
     st.success(str(report))
 else:
     st.error(str(report))
 
-if everything.empty:
+if not summary.events:
     st.info("No changes recorded yet.")
     st.stop()
 
 c1, c2, c3 = st.columns(3)
-entity = c1.selectbox("Entity", ["all", *sorted(everything["entity"].unique())], key="audit-entity")
-actor = c2.selectbox("Actor", ["all", *sorted(everything["actor"].unique())], key="audit-actor")
-first = pd.Timestamp(everything["at"].min()).date()
+entity = c1.selectbox("Entity", ["all", *summary.entities], key="audit-entity")
+actor = c2.selectbox("Actor", ["all", *summary.actors], key="audit-actor")
+first = pd.Timestamp(summary.first).date() if summary.first else datetime.now(UTC).date()
 period = c3.date_input("Between", value=(first, datetime.now(UTC).date()), key="audit-period", format="YYYY-MM-DD")
 
 with state.store().session() as session:
@@ -36,9 +38,15 @@ with state.store().session() as session:
     if isinstance(period, tuple) and len(period) == 2:
         since = datetime.combine(period[0], time.min, tzinfo=UTC)
         until = datetime.combine(period[1], time.min, tzinfo=UTC) + timedelta(days=1)
-    events = audit_frame(list_events(session, entity=None if entity == "all" else entity,
-                                     actor=None if actor == "all" else actor, since=since, until=until))
-st.caption(f"{len(events)} of {len(everything)} events")
+    filters = {"entity": None if entity == "all" else entity, "actor": None if actor == "all" else actor,
+               "since": since, "until": until}
+    matching = count_events(session, **filters)
+    events = audit_frame(list_events(session, **filters, limit=SHOWN))
+if matching > SHOWN:
+    st.caption(f"{matching:,} of {summary.events:,} events match; the newest {SHOWN:,} are shown. Narrow the filters, "
+               "or export the whole log below.")
+else:
+    st.caption(f"{matching:,} of {summary.events:,} events")
 st.dataframe(events, hide_index=True, width="stretch",
              column_config={"at": st.column_config.DatetimeColumn("at (UTC)", format="YYYY-MM-DD HH:mm:ss"),
                             "changes": st.column_config.TextColumn("changes (old -> new)", width="large"),
