@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -38,8 +39,8 @@ with state.store().session() as session:
     if isinstance(period, tuple) and len(period) == 2:
         since = datetime.combine(period[0], time.min, tzinfo=UTC)
         until = datetime.combine(period[1], time.min, tzinfo=UTC) + timedelta(days=1)
-    filters = {"entity": None if entity == "all" else entity, "actor": None if actor == "all" else actor,
-               "since": since, "until": until}
+    filters: dict[str, Any] = {"entity": None if entity == "all" else entity,
+                               "actor": None if actor == "all" else actor, "since": since, "until": until}
     matching = count_events(session, **filters)
     events = audit_frame(list_events(session, **filters, limit=SHOWN))
 if matching > SHOWN:
