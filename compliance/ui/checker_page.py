@@ -11,12 +11,14 @@ from compliance.costs.compliance_cost import unpriced_reason
 from compliance.policy.decide import Decision
 from compliance.policy.matrix import csv_text
 from compliance.policy.plain import plain_reason, plain_reasons
+from compliance.routechoice import RouteChoice
 from compliance.textout import money
 from compliance.ui import charts, state
 
 st.title("Route checker")
 with state.problems_shown():
-    snap = state.snapshot()
+    key = state.marker()
+    snap = state.snapshot_at(key)
 compliance = state.require_policies(snap)
 data = snap.dataset
 if not data.features or not data.routes or not data.categories:
@@ -38,9 +40,6 @@ if not categories:
     st.info("Pick at least one data category.")
     st.stop()
 
-choice = compliance.route_choice(feature=feature_id, categories=categories, as_of=on)
-options, prices = list(choice.options), choice.prices
-cheapest = prices[choice.cheapest] if choice.cheapest else None
 exceptions = {e.id: e for e in compliance.policies.exceptions}
 
 
@@ -58,21 +57,34 @@ def why_text(decisions: tuple[Decision, ...], allowed: bool) -> str:
     return " | ".join(f"{d.category}: {plain_reason(compliance.decider, d)}" for d in deciding)
 
 
-rows = []
-for option in options:
-    deciding = [d for d in option.decisions if d.allowed == option.allowed]
-    price = prices.get(option.route)
-    rows.append({
-        "decision": "ALLOW" if option.allowed else "DENY",
-        "cheapest allowed": cheapest is not None and option.route == cheapest.route,
-        "route": option.route,
-        "cost per month": money(price.monthly_cost) if price else "-",
-        "why no cost": "" if price else unpriced_reason(compliance.decider, feature_id, option.route, on),
-        "rules": ", ".join(dict.fromkeys(r for d in deciding for r in d.rules)) or "default deny",
-        "why": why_text(option.decisions, option.allowed),
-        "waived by": waiver_text(option.decisions),
-        "rests on": option.evidence_note.split(", but ", 1)[-1] if option.evidence_note else "verified facts",
-    })
+@st.cache_resource(show_spinner=False, max_entries=32)
+def route_table(key: tuple[int, tuple[tuple[str, int, int], ...]], feature_id: str, categories: tuple[str, ...],
+                on: date) -> tuple[RouteChoice, list[dict[str, bool | str]]]:
+    """Every route for the question, with its row of the table; once per store state and question (the
+    key is the store marker, so an edit by anyone is answered afresh)."""
+    choice = compliance.route_choice(feature=feature_id, categories=list(categories), as_of=on)
+    cheapest = choice.prices[choice.cheapest] if choice.cheapest else None
+    rows = []
+    for option in choice.options:
+        deciding = [d for d in option.decisions if d.allowed == option.allowed]
+        price = choice.prices.get(option.route)
+        rows.append({
+            "decision": "ALLOW" if option.allowed else "DENY",
+            "cheapest allowed": cheapest is not None and option.route == cheapest.route,
+            "route": option.route,
+            "cost per month": money(price.monthly_cost) if price else "-",
+            "why no cost": "" if price else unpriced_reason(compliance.decider, feature_id, option.route, on),
+            "rules": ", ".join(dict.fromkeys(r for d in deciding for r in d.rules)) or "default deny",
+            "why": why_text(option.decisions, option.allowed),
+            "waived by": waiver_text(option.decisions),
+            "rests on": option.evidence_note.split(", but ", 1)[-1] if option.evidence_note else "verified facts",
+        })
+    return choice, rows
+
+
+choice, rows = route_table(key, feature_id, tuple(categories), on)
+options, prices = list(choice.options), choice.prices
+cheapest = prices[choice.cheapest] if choice.cheapest else None
 table = pd.DataFrame(rows)
 allowed_count = int((table["decision"] == "ALLOW").sum())
 unpriced = table[(table["decision"] == "ALLOW") & (table["cost per month"] == "-")]
@@ -105,6 +117,7 @@ selected = picked.selection.rows if picked is not None else []
 chosen = [options[selected[0]]] if selected else []
 with st.expander("Whole reasons, route by route", expanded=bool(chosen)):
     st.caption("Select a row above to see only that route.")
+    blocks = []  # one block of text for every route: a hundred routes draw as one element, not hundreds
     for option in chosen or options:
         row = table[table["route"] == option.route].iloc[0]
         lines = [f"**{row['decision']}** `{option.route}` · {row['cost per month']}"
@@ -115,7 +128,8 @@ with st.expander("Whole reasons, route by route", expanded=bool(chosen)):
             lines.append(f"- `{d.category}` {mark}: {'; '.join(plain_reasons(compliance.decider, d))}")
         if row["waived by"]:
             lines.append(f"- under exception: {row['waived by']}")
-        st.markdown("\n".join(lines))
+        blocks.append("\n".join(lines))
+    st.markdown("\n\n".join(blocks))
 
 st.subheader("Declared flows")
 state.undeclared_use(state.observed(state.marker(), date.today()), feature_id)

@@ -87,6 +87,11 @@ def snapshot() -> Snapshot:
     return _snapshot(*marker())
 
 
+def snapshot_at(key: tuple[int, tuple[tuple[str, int, int], ...]]) -> Snapshot:
+    """The snapshot of one store state (a page that caches its own answers by `key` reads this one)."""
+    return _snapshot(*key)
+
+
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _matrix(marker: int, fingerprint: tuple[tuple[str, int, int], ...], on: date) -> MatrixResult | None:
     snap = _snapshot(marker, fingerprint)
