@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
-from compliance.access import Actor, Role
+from compliance.access import LOCAL_ADMIN, Actor, Role
 from compliance.config import PROJECT_ROOT
 from compliance.store import Store
 from compliance.store.edits import provider_doc, set_agreement_expiry
@@ -190,3 +190,27 @@ def test_models_page_shows_the_recommendation_and_the_chart(app_env: Path) -> No
     assert not at.exception, [e.value for e in at.exception]
     assert "gpt-5.6-terra" in at.success[0].value and "saves" in at.success[0].value
     assert at.get("plotly_chart")
+
+
+def test_route_checker_answers_from_the_store_after_an_edit(app_env: Path) -> None:
+    """The route table is kept per store state: an edit by someone else is answered on the next rerun."""
+    from compliance.store.edits import record_versions, update_record
+
+    at = open_page("checker_page")
+    at.selectbox(key="checker-feature").set_value("support-reply-draft").run()
+    before = at.dataframe[0].value
+    cheapest = before[before["cheapest allowed"]].iloc[0]
+    store = open_store(f"sqlite:///{app_env}", PROJECT_ROOT / "data")
+    usage = next(f for f in store.read().features if f.id == "support-reply-draft").usage
+    assert usage is not None
+    with store.session() as session:
+        version = record_versions(session, "feature")["support-reply-draft"]
+        update_record(session, entity="feature", key="support-reply-draft", expected_version=version,
+                      changes={"usage": {**usage.model_dump(), "requests_per_user_month":
+                                         usage.requests_per_user_month * 10}},
+                      actor=LOCAL_ADMIN, reason="ten times the traffic")
+    store.dispose()
+    at.run()
+    after = at.dataframe[0].value
+    row = after[after["route"] == cheapest["route"]].iloc[0]
+    assert not at.exception and row["cost per month"] != cheapest["cost per month"]
