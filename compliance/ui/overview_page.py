@@ -83,7 +83,7 @@ elif not violations:
     st.success("Every declared flow is compliant today.")
 else:
     st.caption("Declared flows that policy denies today, with the categories denied and the rules that deny them.")
-SHOWN = 25  # listed in full; the rest go to a table, so a large store's page stays quick to draw and read
+SHOWN = 50  # listed in full; the rest go to a table, so a large store's page stays quick to draw and read
 
 
 def flow_line(flow: FlowResult) -> tuple[str, str]:
