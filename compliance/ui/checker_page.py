@@ -59,12 +59,12 @@ def why_text(decisions: tuple[Decision, ...], allowed: bool) -> str:
 
 @st.cache_resource(show_spinner=False, max_entries=32)
 def route_table(key: tuple[int, tuple[tuple[str, int, int], ...]], feature_id: str, categories: tuple[str, ...],
-                on: date) -> tuple[RouteChoice, list[dict[str, bool | str]]]:
-    """Every route for the question, with its row of the table; once per store state and question (the
-    key is the store marker, so an edit by anyone is answered afresh)."""
+                on: date) -> tuple[RouteChoice, list[dict[str, bool | str]], dict[str, list[str]]]:
+    """Every route for the question, with its row of the table and its whole reasons; once per store state
+    and question (the key is the store marker, so an edit by anyone is answered afresh)."""
     choice = compliance.route_choice(feature=feature_id, categories=list(categories), as_of=on)
     cheapest = choice.prices[choice.cheapest] if choice.cheapest else None
-    rows = []
+    rows, reasons = [], {}
     for option in choice.options:
         deciding = [d for d in option.decisions if d.allowed == option.allowed]
         price = choice.prices.get(option.route)
@@ -79,10 +79,12 @@ def route_table(key: tuple[int, tuple[tuple[str, int, int], ...]], feature_id: s
             "waived by": waiver_text(option.decisions),
             "rests on": option.evidence_note.split(", but ", 1)[-1] if option.evidence_note else "verified facts",
         })
-    return choice, rows
+        reasons[option.route] = [f"- `{d.category}` {'allowed' if d.allowed else 'denied'}: "
+                                 f"{'; '.join(plain_reasons(compliance.decider, d))}" for d in option.decisions]
+    return choice, rows, reasons
 
 
-choice, rows = route_table(key, feature_id, tuple(categories), on)
+choice, rows, reasons = route_table(key, feature_id, tuple(categories), on)
 options, prices = list(choice.options), choice.prices
 cheapest = prices[choice.cheapest] if choice.cheapest else None
 table = pd.DataFrame(rows)
@@ -123,9 +125,7 @@ with st.expander("Whole reasons, route by route", expanded=bool(chosen)):
         lines = [f"**{row['decision']}** `{option.route}` · {row['cost per month']}"
                  + (f" ({row['why no cost']})" if row["why no cost"] else "")
                  + f" · rules: {row['rules']}"]
-        for d in option.decisions:
-            mark = "allowed" if d.allowed else "denied"
-            lines.append(f"- `{d.category}` {mark}: {'; '.join(plain_reasons(compliance.decider, d))}")
+        lines += reasons[option.route]
         if row["waived by"]:
             lines.append(f"- under exception: {row['waived by']}")
         blocks.append("\n".join(lines))
