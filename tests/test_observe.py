@@ -31,6 +31,7 @@ from compliance.observe.resolve import Placer
 from compliance.problems import InvalidInput
 from compliance.routing import served_model
 from compliance.store import Store
+from compliance.store import documents as d
 from compliance.store.audit import list_events
 from compliance.store.tables import ObservedUsageRow
 from compliance.store.validate import read_data_dir
@@ -337,6 +338,25 @@ def test_variance_is_observed_against_modelled_cost(store: Store) -> None:
     assert cost.variance_pct == 10.0
     frame = feature_costs(dataset, date(2026, 11, 1))
     assert float(frame.loc[frame.feature == "meeting-notes-summary", "monthly_cost"].iloc[0]) == pytest.approx(modelled)
+
+
+def test_the_modelled_cost_of_each_month_is_the_cost_model_on_its_first_day(store: Store) -> None:
+    """The report runs the cost model once per distinct set of flow prices; a price that changes between
+    months still gives each month the cost model's own answer on its first day."""
+    dataset = store.read()
+    dataset.costs.price_overrides.append(d.PriceOverride(id="mistral-half", price_provider="mistral",
+                                                         model="mistral-medium-3.5", discount=0.5,
+                                                         valid_from=date(2026, 3, 1), note="test"))
+    months = [date(2026, 2, 1), date(2026, 3, 1), date(2026, 4, 1)]  # March and April share their prices
+    rows = [ObservedUsageRow(day=day, feature="meeting-notes-summary", route="mistral-direct",
+                             model="mistral-medium-3.5", source="litellm", requests=100, input_tokens=1000,
+                             output_tokens=100) for day in months]
+    c = Compliance(dataset, Compliance.open(settings=store.settings, refresh=False).policies)
+    found = {cost.month: cost for cost in build_report(rows, dataset, c.decider, as_of=date(2026, 12, 1)).costs}
+    for day in months:
+        frame = feature_costs(dataset, day, strict=False).set_index("feature")
+        assert found[day.strftime("%Y-%m")].modelled_cost == frame.loc["meeting-notes-summary", "monthly_cost"]
+    assert found["2026-03"].modelled_cost == pytest.approx(found["2026-02"].modelled_cost / 2)  # type: ignore[operator]
 
 
 def test_report_json_has_the_contract_keys_and_exits_1(store: Store, capsys: pytest.CaptureFixture[str]) -> None:
