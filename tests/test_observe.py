@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
@@ -26,7 +27,7 @@ from compliance.costs.prices import price_for
 from compliance.costs.tables import feature_costs
 from compliance.observe.importing import import_files
 from compliance.observe.records import Call, Malformed, Skipped, read_litellm, read_otlp
-from compliance.observe.report import build_report, read_usage
+from compliance.observe.report import build_report, monthly_sums, read_usage
 from compliance.observe.resolve import Placer
 from compliance.problems import InvalidInput
 from compliance.routing import served_model
@@ -357,6 +358,18 @@ def test_the_modelled_cost_of_each_month_is_the_cost_model_on_its_first_day(stor
         frame = feature_costs(dataset, day, strict=False).set_index("feature")
         assert found[day.strftime("%Y-%m")].modelled_cost == frame.loc["meeting-notes-summary", "monthly_cost"]
     assert found["2026-03"].modelled_cost == pytest.approx(found["2026-02"].modelled_cost / 2)  # type: ignore[operator]
+
+
+def test_the_monthly_sums_are_read_from_their_index_without_a_sort(store: Store) -> None:
+    with store.snapshot() as session:
+        connection = session.connection()
+        if connection.dialect.name != "sqlite":  # PostgreSQL may group by hash instead; the index is there to use
+            names = connection.execute(sa.text("SELECT indexname FROM pg_indexes WHERE tablename = 'observed_usage'"))
+            assert "ix_observed_usage_month" in set(names.scalars())
+            return
+        query = monthly_sums(date(2026, 1, 1), None).compile(connection, compile_kwargs={"literal_binds": True})
+        plan = " ".join(str(row[-1]) for row in connection.execute(sa.text(f"EXPLAIN QUERY PLAN {query}")))
+    assert "COVERING INDEX ix_observed_usage_month" in plan and "TEMP B-TREE" not in plan, plan
 
 
 def test_report_json_has_the_contract_keys_and_exits_1(store: Store, capsys: pytest.CaptureFixture[str]) -> None:
