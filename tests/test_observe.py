@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
@@ -26,11 +27,12 @@ from compliance.costs.prices import price_for
 from compliance.costs.tables import feature_costs
 from compliance.observe.importing import import_files
 from compliance.observe.records import Call, Malformed, Skipped, read_litellm, read_otlp
-from compliance.observe.report import build_report, read_usage
+from compliance.observe.report import build_report, monthly_sums, read_usage
 from compliance.observe.resolve import Placer
 from compliance.problems import InvalidInput
 from compliance.routing import served_model
 from compliance.store import Store
+from compliance.store import documents as d
 from compliance.store.audit import list_events
 from compliance.store.tables import ObservedUsageRow
 from compliance.store.validate import read_data_dir
@@ -337,6 +339,37 @@ def test_variance_is_observed_against_modelled_cost(store: Store) -> None:
     assert cost.variance_pct == 10.0
     frame = feature_costs(dataset, date(2026, 11, 1))
     assert float(frame.loc[frame.feature == "meeting-notes-summary", "monthly_cost"].iloc[0]) == pytest.approx(modelled)
+
+
+def test_the_modelled_cost_of_each_month_is_the_cost_model_on_its_first_day(store: Store) -> None:
+    """The report runs the cost model once per distinct set of flow prices; a price that changes between
+    months still gives each month the cost model's own answer on its first day."""
+    dataset = store.read()
+    dataset.costs.price_overrides.append(d.PriceOverride(id="mistral-half", price_provider="mistral",
+                                                         model="mistral-medium-3.5", discount=0.5,
+                                                         valid_from=date(2026, 3, 1), note="test"))
+    months = [date(2026, 2, 1), date(2026, 3, 1), date(2026, 4, 1)]  # March and April share their prices
+    rows = [ObservedUsageRow(day=day, feature="meeting-notes-summary", route="mistral-direct",
+                             model="mistral-medium-3.5", source="litellm", requests=100, input_tokens=1000,
+                             output_tokens=100) for day in months]
+    c = Compliance(dataset, Compliance.open(settings=store.settings, refresh=False).policies)
+    found = {cost.month: cost for cost in build_report(rows, dataset, c.decider, as_of=date(2026, 12, 1)).costs}
+    for day in months:
+        frame = feature_costs(dataset, day, strict=False).set_index("feature")
+        assert found[day.strftime("%Y-%m")].modelled_cost == frame.loc["meeting-notes-summary", "monthly_cost"]
+    assert found["2026-03"].modelled_cost == pytest.approx(found["2026-02"].modelled_cost / 2)  # type: ignore[operator]
+
+
+def test_the_monthly_sums_are_read_from_their_index_without_a_sort(store: Store) -> None:
+    with store.snapshot() as session:
+        connection = session.connection()
+        if connection.dialect.name != "sqlite":  # PostgreSQL may group by hash instead; the index is there to use
+            names = connection.execute(sa.text("SELECT indexname FROM pg_indexes WHERE tablename = 'observed_usage'"))
+            assert "ix_observed_usage_month" in set(names.scalars())
+            return
+        query = monthly_sums(date(2026, 1, 1), None).compile(connection, compile_kwargs={"literal_binds": True})
+        plan = " ".join(str(row[-1]) for row in connection.execute(sa.text(f"EXPLAIN QUERY PLAN {query}")))
+    assert "COVERING INDEX ix_observed_usage_month" in plan and "TEMP B-TREE" not in plan, plan
 
 
 def test_report_json_has_the_contract_keys_and_exits_1(store: Store, capsys: pytest.CaptureFixture[str]) -> None:

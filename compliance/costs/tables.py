@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pandas as pd
 
@@ -38,6 +39,11 @@ def flows_frame(dataset: d.DataSet, on: date, *, strict: bool = True) -> pd.Data
 
 def feature_costs(dataset: d.DataSet, on: date, *, strict: bool = True) -> pd.DataFrame:
     """Per feature: cost per request, per active user per month, and per month for its segment's users."""
+    return pd.DataFrame(feature_cost_rows(dataset, on, strict=strict))
+
+
+def feature_cost_rows(dataset: d.DataSet, on: date, *, strict: bool = True) -> list[dict[str, Any]]:
+    """`feature_costs`' rows as plain dicts (None where the table has NaN), for callers that price many days."""
     by_feature: dict[str, list[FlowCost]] = {}
     for flow in _checked(dataset, on, strict):
         by_feature.setdefault(flow.feature, []).append(flow)
@@ -58,7 +64,7 @@ def feature_costs(dataset: d.DataSet, on: date, *, strict: bool = True) -> pd.Da
             "monthly_cost": per_user * users if per_user is not None and users is not None else None,
             "error": "; ".join(f.error for f in mine if f.error) or (None if feature.usage else "no usage figures"),
         })
-    return pd.DataFrame(rows)
+    return rows
 
 
 def segment_margins(dataset: d.DataSet, on: date, *, target_margin: float = DEFAULT_TARGET_MARGIN,

@@ -17,13 +17,14 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from compliance.costs.prices import PER, Price, PriceNotFound, price_for
-from compliance.costs.tables import feature_costs
+from compliance.costs.prices import PER, Price, PriceNotFound, price_for, route_model
+from compliance.costs.tables import feature_cost_rows
 from compliance.costs.usage import active_users, segments_by_feature
+from compliance.dates import check_evaluation_day
 from compliance.observe.importing import COUNTS
 from compliance.policy.decide import Decider
 from compliance.store import documents as d
-from compliance.store.tables import ObservedImportRow, ObservedUsageRow
+from compliance.store.tables import USAGE_MONTH, ObservedImportRow, ObservedUsageRow
 
 
 @dataclass
@@ -125,7 +126,7 @@ class UsageRow(NamedTuple):
     last_day: date | None = None  # a month's sum: `day` is its first day seen, this its last
 
 
-def _window(query: Any, c: Any, since: date | None, until: date | None) -> Any:
+def _window(query: sa.Select[Any], c: Any, since: date | None, until: date | None) -> sa.Select[Any]:
     if since:
         query = query.where(c.day >= since)
     if until:
@@ -145,15 +146,10 @@ def read_usage(session: Session, since: date | None, until: date | None,
     if dataset is None:
         query = _window(daily, c, since, until).order_by(c.day)
         return [UsageRow(*row) for row in session.connection().execute(query)]
-    year, month = sa.extract("year", c.day), sa.extract("month", c.day)
-    monthly = _window(sa.select(
-        sa.func.min(c.day), c.feature, c.route, c.model, sa.func.sum(c.requests), sa.func.sum(c.input_tokens),
-        sa.func.sum(c.output_tokens), sa.func.sum(c.cached_input_tokens), sa.func.sum(c.reported_cost),
-        sa.func.max(c.day), year, month), c, since, until).group_by(c.feature, c.route, c.model, year, month)
     steady = _steady_prices(dataset)
     rows, split = [], set()
     for first, feature, route, model, requests, tokens_in, tokens_out, cached, cost, last, y, m \
-            in session.connection().execute(monthly):
+            in session.connection().execute(monthly_sums(since, until)):
         values = (first, feature, route, model, int(requests), int(tokens_in), int(tokens_out), int(cached),
                   None if cost is None else float(cost))  # PostgreSQL sums integers as numeric
         if steady(route, model, first.year, first.month):
@@ -165,6 +161,17 @@ def read_usage(session: Session, since: date | None, until: date | None,
             if (row.feature, row.route, row.model, row.day.year, row.day.month) in split:
                 rows.append(UsageRow(*row))
     return sorted(rows, key=lambda r: r.day)
+
+
+def monthly_sums(since: date | None, until: date | None) -> sa.Select[Any]:
+    """The daily aggregates in the window summed per feature, route, model and month, grouped in the order of
+    ix_observed_usage_month so that the database reads that index alone, without sorting the rows."""
+    c = ObservedUsageRow.__table__.c  # type: ignore[attr-defined]
+    year, month = USAGE_MONTH
+    return _window(sa.select(
+        sa.func.min(c.day), c.feature, c.route, c.model, sa.func.sum(c.requests), sa.func.sum(c.input_tokens),
+        sa.func.sum(c.output_tokens), sa.func.sum(c.cached_input_tokens), sa.func.sum(c.reported_cost),
+        sa.func.max(c.day), year, month), c, since, until).group_by(c.feature, c.route, c.model, year, month)
 
 
 def route_prices(dataset: d.DataSet) -> Callable[[str, str, date], Price | None]:
@@ -239,7 +246,9 @@ def build_report(rows: Sequence[UsageRow | ObservedUsageRow], dataset: d.DataSet
         month = months.get(row.day)
         if month is None:
             month = months[row.day] = row.day.strftime("%Y-%m")
-        cost = costs.setdefault((row.feature, month), MonthCost(row.feature, month))
+        cost = costs.get((row.feature, month))  # not setdefault: no throw-away object per row
+        if cost is None:
+            cost = costs[(row.feature, month)] = MonthCost(row.feature, month)
         cost.requests += row.requests
         cost.input_tokens += row.input_tokens
         cost.output_tokens += row.output_tokens
@@ -254,8 +263,10 @@ def build_report(rows: Sequence[UsageRow | ObservedUsageRow], dataset: d.DataSet
                                    + row.output_tokens * found.output) / PER
         if row.route is None or row.route not in routes:
             continue
-        pair = pairs.setdefault((row.feature, row.route), Pair(row.feature, row.route,
-                                                               (row.feature, row.route) in declared))
+        key = (row.feature, row.route)
+        pair = pairs.get(key)
+        if pair is None:
+            pair = pairs[key] = Pair(row.feature, row.route, key in declared)
         pair.requests += row.requests
         pair.input_tokens += row.input_tokens
         pair.output_tokens += row.output_tokens
@@ -267,7 +278,7 @@ def build_report(rows: Sequence[UsageRow | ObservedUsageRow], dataset: d.DataSet
         if not pair.declared and pair.last_seen is not None:
             pair.decision, pair.rules, pair.reasons = union_decision(decider, features[pair.feature], pair.route,
                                                                      pair.last_seen)
-    _model_costs(dataset, costs)
+    _model_costs(dataset, costs, price)
     order = {"deny": 0, "allow": 1, None: 2}
     ranked = sorted(pairs.values(), key=lambda p: (p.declared, order.get(p.decision, 2), p.feature, p.route))
     never = sorted(pair for pair in declared if pair not in pairs)
@@ -275,21 +286,46 @@ def build_report(rows: Sequence[UsageRow | ObservedUsageRow], dataset: d.DataSet
                          counts or dict.fromkeys(COUNTS, 0), values_seen or {})
 
 
-def _model_costs(dataset: d.DataSet, costs: dict[tuple[str, str], MonthCost]) -> None:
-    """The cost model's monthly estimate per feature, priced on the first day of each month observed."""
+def _model_costs(dataset: d.DataSet, costs: dict[tuple[str, str], MonthCost],
+                 price: Callable[[str, str, date], Price | None]) -> None:
+    """The cost model's monthly estimate per feature, priced on the first day of each month observed.
+
+    The estimate depends on the day only through the prices of the flows' (route, model) pairs, so the cost
+    model runs once per distinct set of those prices, not once per month."""
+    flow_models = _flow_models(dataset)
     segments = segments_by_feature(dataset)
-    usage = {f.id: f.usage for f in dataset.features}
+    requests: dict[str, float | None] = {}
+    for f in dataset.features:
+        segment = segments.get(f.id)
+        requests[f.id] = None if segment is None or f.usage is None else round(
+            f.usage.requests_per_user_month * active_users(segment), 1)
+    by_prices: dict[tuple[Price | None, ...], dict[str, float | None]] = {}
+    modelled: dict[str, dict[str, float | None]] = {}
     for month in sorted({c.month for c in costs.values()}):
-        table = feature_costs(dataset, date.fromisoformat(f"{month}-01"), strict=False)
-        modelled = {row.feature: row.monthly_cost for row in table.itertuples()}
-        for (feature, m), cost in costs.items():
-            if m != month:
-                continue
-            value = modelled.get(feature)
-            cost.modelled_cost = None if value is None or value != value else float(value)
-            segment, use = segments.get(feature), usage.get(feature)
-            if segment is not None and use is not None:
-                cost.modelled_requests = round(use.requests_per_user_month * active_users(segment), 1)
+        on = check_evaluation_day(date.fromisoformat(f"{month}-01"))
+        prices = tuple(price(route, model, on) for route, model in flow_models)
+        if prices not in by_prices:
+            by_prices[prices] = {row["feature"]: row["monthly_cost"]
+                                 for row in feature_cost_rows(dataset, on, strict=False)}
+        modelled[month] = by_prices[prices]
+    for (feature, month), cost in costs.items():
+        value = modelled[month].get(feature)
+        cost.modelled_cost = None if value is None else float(value)
+        if requests.get(feature) is not None:
+            cost.modelled_requests = requests[feature]
+
+
+def _flow_models(dataset: d.DataSet) -> list[tuple[str, str]]:
+    """The (route, model) of every declared flow the cost model can price, as `flow_costs` resolves them."""
+    routes = {r.id: r for r in dataset.routes}
+    found = set()
+    for feature in dataset.features:
+        for flow in feature.flows:
+            try:
+                found.add((flow.route, route_model(routes[flow.route], flow.model)))
+            except PriceNotFound:
+                continue  # no model: unpriced on every day
+    return sorted(found)
 
 
 def group_values_seen(values: dict[str, int]) -> dict[str, list[tuple[str, int]]]:
