@@ -98,6 +98,26 @@ def test_the_report_summed_per_month_in_the_database_equals_the_report_over_dail
     _same_report(window[0], window[1])
 
 
+def test_a_report_makes_no_reference_cycles(store: Store) -> None:
+    """read_usage and build_report pause the cyclic collector (compliance/collector.py): only safe if what
+    they build is freed by reference counts alone."""
+    import gc
+
+    import_files(store, [SPANS, SPEND], actor=ADMIN)
+    c = Compliance(store.read(), Compliance.open(settings=store.settings, refresh=False).policies)
+
+    def both() -> Any:
+        with store.snapshot() as session:
+            rows = read_usage(session, None, None, c.dataset)
+        return build_report(rows, c.dataset, c.decider, as_of=date(2026, 12, 1))
+
+    both()  # first use fills the price tables and the database driver's statement caches
+    gc.collect()
+    for _ in range(2):
+        assert both().pairs
+    assert gc.collect() == 0
+
+
 def test_a_month_in_which_a_price_changes_is_read_per_day(store: Store) -> None:
     # genai-prices: OpenAI's o3 went from $10 to $2 per million input tokens on 2025-06-10
     days = [date(2025, 6, 1), date(2025, 6, 9), date(2025, 6, 10), date(2025, 6, 30),

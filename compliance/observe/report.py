@@ -17,6 +17,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from compliance.collector import collector_paused
 from compliance.costs.prices import PER, Price, PriceNotFound, price_for, route_model
 from compliance.costs.tables import feature_cost_rows
 from compliance.costs.usage import active_users, segments_by_feature
@@ -134,6 +135,7 @@ def _window(query: sa.Select[Any], c: Any, since: date | None, until: date | Non
     return query
 
 
+@collector_paused()  # builds a row per month or day and no reference cycles (tests/test_observe.py)
 def read_usage(session: Session, since: date | None, until: date | None,
                dataset: d.DataSet | None = None) -> list[UsageRow]:
     """The stored daily aggregates in the window, in day order; with `dataset`, summed in the database
@@ -230,6 +232,7 @@ def union_decision(decider: Decider, feature: d.Feature, route: str, on: date) -
     return "deny", rules, reasons
 
 
+@collector_paused()
 def build_report(rows: Sequence[UsageRow | ObservedUsageRow], dataset: d.DataSet, decider: Decider, *, as_of: date,
                  since: date | None = None, until: date | None = None, counts: dict[str, int] | None = None,
                  values_seen: dict[str, int] | None = None) -> ObserveReport:

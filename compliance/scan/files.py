@@ -8,7 +8,6 @@ edit parses one file, and reads only the files whose stat (size, times, inode) c
 from __future__ import annotations
 
 import ast
-import gc
 import hashlib
 import json
 import marshal
@@ -17,13 +16,13 @@ import sys
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pathspec
 
+from compliance.collector import collector_paused
 from compliance.scan.extract import ModuleScan
 from compliance.scan.prefilter import may_call, normal
 from compliance.scan.rules import Rules, load_rules
@@ -151,22 +150,8 @@ def _read_and_scan(path: str) -> tuple[str | None, FileResult]:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         return key, {"lines": 0, "calls": [], "error": {"line": 1, "cell": None, "message": f"cannot read: {exc}"}}
-    with _collector_paused():
+    with collector_paused():  # a scan makes no reference cycles (tests/test_scan_files.py)
         return key, scan_source(text, load_rules(), notebook=path.endswith(".ipynb"))
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Parsing a module makes ~100,000 objects at once; Python's cyclic collector would sweep them many
-    times while they are being built (it doubled a cold scan's CPU time). A scan makes no reference
-    cycles (tests/test_scan_files.py checks it), so reference counting frees every tree on its own."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 Stat = tuple[int, int, int, int, int]  # size, mtime_ns, ctime_ns, inode, device
