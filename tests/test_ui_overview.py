@@ -125,23 +125,3 @@ def test_a_long_audit_log_shows_the_newest_events_and_counts_the_rest(tmp_path: 
     assert set(at.dataframe[0].value["entity"]) == {"provider"} and len(at.dataframe[0].value) == providers
     st.cache_resource.clear()
 
-
-def test_a_snapshot_makes_no_reference_cycles(large_store: Compliance) -> None:
-    """The dashboard freezes each snapshot out of the cyclic collector's reach (state._snapshot): that
-    frees nothing late only if a snapshot, used as the pages use it, holds no reference cycles."""
-    import gc
-
-    from compliance.ui.state import build_snapshot
-
-    assert large_store.store is not None
-
-    def used() -> None:
-        snap = build_snapshot(large_store.store)  # type: ignore[arg-type]
-        assert snap.compliance is not None
-        decider = snap.compliance.decider
-        every_alert(decider, date.today(), 60, evaluate_flows(decider, date.today()))
-
-    used()  # the database driver's statement caches fill on first use
-    gc.collect()
-    used()
-    assert gc.collect() == 0

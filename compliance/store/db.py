@@ -8,7 +8,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import orjson
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
@@ -58,7 +57,7 @@ def create_store_engine(url: str, *, create: bool = True) -> Engine:
         parsed = make_url(url)
     except ArgumentError as exc:
         raise StoreUnavailable(f"database URL {url!r} is not valid: {exc}") from exc
-    kwargs: dict[str, Any] = {"json_deserializer": orjson.loads}  # the same values as json.loads, ~4x faster
+    kwargs: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:" and not create:

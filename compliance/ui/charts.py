@@ -96,7 +96,7 @@ def projection_lines(frame: pd.DataFrame, value: str, title: str) -> go.Figure:
     segments = list(dict.fromkeys(frame["segment"]))
     scenarios = list(dict.fromkeys(frame["scenario"]))
     fig = make_subplots(rows=max(len(segments), 1), cols=1, shared_xaxes=True, subplot_titles=segments,
-                        vertical_spacing=0.08 if len(segments) > 1 else 0)
+                        vertical_spacing=min(0.08, 0.9 / (len(segments) - 1)) if len(segments) > 1 else 0)
     for row, segment in enumerate(segments, start=1):
         mine = frame[frame["segment"] == segment]
         for i, scenario in enumerate(scenarios):

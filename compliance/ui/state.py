@@ -7,7 +7,6 @@ seen on the next rerun, and nothing is recomputed otherwise.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -74,13 +73,7 @@ def build_snapshot(current: Store) -> Snapshot:
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _snapshot(marker: int, fingerprint: tuple[tuple[str, int, int], ...]) -> Snapshot:
-    built = build_snapshot(store())
-    # A snapshot is a few hundred thousand long-lived objects with no reference cycles among them
-    # (tests/test_ui_overview.py checks it): moved out of the cyclic collector's reach, they are not
-    # swept again by every full collection (which took 0.4 s on a 1,000-feature store, at random points
-    # of a page), and reference counting still frees them when the cache drops the snapshot.
-    gc.freeze()
-    return built
+    return build_snapshot(store())
 
 
 def snapshot() -> Snapshot:
