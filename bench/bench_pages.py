@@ -27,8 +27,10 @@ PAGES = ["overview", "providers", "routes", "checker", "policies", "costs", "aud
 TARGET = 0.5  # slowest page cold, issue 10
 
 
-def build_store(tmp: Path) -> None:
-    dataset = with_flows_and_costs(synthetic_dataset(features=1000, categories=85, routes=100, providers=12))
+def synthetic_store(tmp: Path, features: int = 1000) -> Settings:
+    """A SQLite store of `features` synthetic features (with flows and costs), 100 routes, 85 categories
+    and a 40-rule policy set under `tmp`; the settings that open it."""
+    dataset = with_flows_and_costs(synthetic_dataset(features=features, categories=85, routes=100, providers=12))
     policies = tmp / "policies"
     policies.mkdir()
     (policies / "bench.yaml").write_text(yaml.safe_dump({"rules": without_cedar(synthetic_rules(dataset, 40))}))
@@ -38,8 +40,13 @@ def build_store(tmp: Path) -> None:
     with store.session() as session:
         replace_dataset(session, dataset, actor=SYSTEM)
     store.dispose()
+    return settings
+
+
+def build_store(tmp: Path) -> None:
+    settings = synthetic_store(tmp)
     os.environ.update({"COMPLIANCE_DATABASE_URL": settings.database_url, "COMPLIANCE_DATA_DIR": str(settings.data_dir),
-                       "COMPLIANCE_POLICY_DIR": str(policies)})
+                       "COMPLIANCE_POLICY_DIR": str(settings.policy_dir)})
 
 
 def render(page: str) -> tuple[float, float, float, int]:

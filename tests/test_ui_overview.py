@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
-import yaml
 from streamlit.testing.v1 import AppTest
 
-from bench.synthetic import synthetic_dataset, synthetic_rules, with_flows_and_costs, without_cedar
+from bench.bench_pages import synthetic_store
+from bench.synthetic import synthetic_dataset
 from compliance.access import SYSTEM
 from compliance.alerts import every_alert
 from compliance.api import Compliance
@@ -50,18 +50,9 @@ def test_the_overview_shows_the_clis_alerts(app_env: Path) -> None:
 @pytest.fixture
 def large_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Compliance]:
     """300 synthetic features on 100 routes under 40 rules: hundreds of violating flows and alerts."""
-    dataset = with_flows_and_costs(synthetic_dataset(features=300, categories=85, routes=100, providers=12))
-    policies = tmp_path / "policies"
-    policies.mkdir()
-    (policies / "bench.yaml").write_text(yaml.safe_dump({"rules": without_cedar(synthetic_rules(dataset, 40))}))
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'large.db'}", data_dir=tmp_path / "no-data",
-                        policy_dir=policies)
-    store = Store.open(settings, seed=False)
-    with store.session() as session:
-        replace_dataset(session, dataset, actor=SYSTEM)
-    store.dispose()
+    settings = synthetic_store(tmp_path, features=300)
     for name, value in (("DATABASE_URL", settings.database_url), ("DATA_DIR", str(settings.data_dir)),
-                        ("POLICY_DIR", str(policies))):
+                        ("POLICY_DIR", str(settings.policy_dir))):
         monkeypatch.setenv(f"COMPLIANCE_{name}", value)
     st.cache_resource.clear()
     st.cache_data.clear()

@@ -26,7 +26,8 @@ st.title("LLM compliance overview")
 st.caption("Example data of a fictional company: verify every fact before relying on it. Not legal advice.")
 today = date.today()
 with state.problems_shown():
-    snap = state.snapshot()
+    key = state.marker()  # one store state for every answer on the page
+    snap = state.snapshot_at(key)
 data = snap.dataset
 figures = headline(data, today)
 within = st.number_input("Look ahead (days)", value=60, step=30, key="overview-within",
@@ -35,14 +36,14 @@ if within < 0 or within > state.LOOKAHEAD_DAYS:
     st.error(f"The window is a number of days from 0 to {state.LOOKAHEAD_DAYS:,} (got {within:,.0f}); showing 60.")
     within = 60
 window = int(within)
-alerts = state.alerts(state.marker(), today, window)
+alerts = state.alerts(key, today, window)
 violating = None
 violations: list[FlowResult] = []
 if snap.compliance:
-    flows = state.flows(state.marker(), today)
+    flows = state.flows(key, today)
     violations = [f for f in flows if not f.compliant]
     violating = len({f.feature for f in violations})
-segments = state.cost_table(state.marker(), today, "segments") if data.costs.segments else None
+segments = state.cost_table(key, today, "segments") if data.costs.segments else None
 spend = float(segments["llm_cost"].sum()) if segments is not None else None
 
 
@@ -106,7 +107,7 @@ if len(violations) > SHOWN:
                      hide_index=True, width="stretch")
         st.caption("Open a feature in the route checker (`checker?feature=ID`) to see where it may go instead.")
 
-observed = state.observed(state.marker(), today)
+observed = state.observed(key, today)
 if observed is not None and observed.undeclared:
     st.subheader(f"Undeclared use in production ({len(observed.undeclared)})", anchor="undeclared-use")
     state.undeclared_use(observed)

@@ -63,17 +63,13 @@ def policy_fingerprint(directory: Path) -> tuple[tuple[str, int, int], ...]:
     return tuple(marks)
 
 
-def build_snapshot(current: Store) -> Snapshot:
-    """The store's contents and the policies as they are now, compiled."""
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _snapshot(marker: int, fingerprint: tuple[tuple[str, int, int], ...]) -> Snapshot:
+    current = store()
     dataset = current.read()
     policies, problems = read_policy_dir(current.settings.policy_dir, Vocabulary.of(dataset))
     compliance = Compliance(dataset, policies, store=current, settings=current.settings) if policies else None
     return Snapshot(dataset, policies, problems, compliance)
-
-
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _snapshot(marker: int, fingerprint: tuple[tuple[str, int, int], ...]) -> Snapshot:
-    return build_snapshot(store())
 
 
 def snapshot() -> Snapshot:
