@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from compliance.alerts import NOT_SIGNED, flows_by_processor
 from compliance.store import documents as d
 from compliance.store.derived import agreement_state, days_to_expiry
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 COLUMNS = ["id", "provider", "issue", "dpa_state", "dpa_expires_on", "days_to_expiry", "declared_flows", "owner"]
 
@@ -16,6 +18,7 @@ COLUMNS = ["id", "provider", "issue", "dpa_state", "dpa_expires_on", "days_to_ex
 def needs_attention(dataset: d.DataSet, on: date, within: int) -> pd.DataFrame:
     """One row per provider whose DPA needs action, most urgent first; `declared_flows` counts the
     declared flows that send it data today (those make a missing DPA an alert)."""
+    import pandas as pd  # imported where a frame is built: the CLI starts without pandas
     carried = flows_by_processor(dataset)
     rows: list[tuple[tuple[int, int, int], dict[str, object]]] = []
     for p in dataset.providers:

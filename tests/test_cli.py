@@ -104,3 +104,18 @@ def test_module_entry_point_runs_without_traceback(tmp_path: Path, data_dir: Pat
                           capture_output=True, text=True, cwd=PROJECT_ROOT, env=env, timeout=60)
     assert done.returncode == 2
     assert "Traceback" not in done.stderr and "not a directory" in done.stderr
+
+
+def test_a_decision_from_the_command_line_does_not_load_pandas(tmp_path: Path, data_dir: Path) -> None:
+    """pandas is imported where a cost or attention frame is built, so `check` (a CI gate's command, run per
+    question) starts without its import time (about 0.2 s)."""
+    env = {**os.environ, "COMPLIANCE_DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}",
+           "COMPLIANCE_DATA_DIR": str(data_dir)}
+    script = ("import sys\nfrom compliance.cli import main\n"
+              "code = main(['check', '--feature', 'clinic-notes-summary', '--category', 'user.health_and_medical',"
+              " '--route', 'openai-direct', '--as-of', '2026-11-30'])\n"
+              "print(code, 'pandas' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=PROJECT_ROOT, env=env,
+                          timeout=120)
+    assert "Traceback" not in done.stderr
+    assert done.stdout.splitlines()[-1] == "1 False"  # denied (no BAA with OpenAI), and pandas never imported

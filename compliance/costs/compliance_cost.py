@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from compliance.costs.prices import PER, Price, PriceNotFound, price_for
 from compliance.costs.projection import OTHER_TIER, tier_of
@@ -20,6 +19,9 @@ from compliance.costs.usage import active_users, segment_of
 from compliance.policy.decide import Decider
 from compliance.policy.matrix import Matrix, MatrixResult
 from compliance.store import documents as d
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,7 @@ def compliance_cost_frame(decider: Decider, on: date, matrix: MatrixResult | Non
     Whether a route is allowed comes from the policy engine's matrix for `on` (the bulk form of
     the one decision function, tested to agree with it cell by cell).
     """
+    import pandas as pd  # imported where a frame is built: the CLI starts without pandas
     dataset = decider.dataset
     result = matrix or Matrix(decider).evaluate(on)
     feature_pos = {f: i for i, f in enumerate(result.features)}
@@ -171,6 +174,7 @@ def compliance_cost_by_feature(dataset: d.DataSet, flows: pd.DataFrame) -> pd.Da
     `note` says why a figure is missing. A feature's sum is unknown when any of its flows is unknown.
     Computed for all features at once (group by feature), not feature by feature.
     """
+    import pandas as pd  # imported where a frame is built: the CLI starts without pandas
     ids = [f.id for f in dataset.features]
     money_columns = ["current_monthly", "cheapest_allowed_monthly", "cheapest_monthly"]
     by = flows["feature"]

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from compliance.costs.usage import flow_costs, segments_by_feature
 from compliance.dates import check_evaluation_day
 from compliance.store import documents as d
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 OTHER_TIER = "other"
 
@@ -81,6 +84,7 @@ def cost_by_segment_and_tier(dataset: d.DataSet, on: date) -> dict[str, dict[str
 def projection_frame(dataset: d.DataSet, on: date, *, scenario: str | None = None,
                      segment: str | None = None) -> pd.DataFrame:
     """Long table: one row per segment, scenario and month."""
+    import pandas as pd  # imported where a frame is built: the CLI starts without pandas
     check_evaluation_day(on)
     projection = dataset.costs.projection
     scenarios = [scenario] if scenario else list(projection.scenarios)

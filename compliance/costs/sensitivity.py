@@ -14,11 +14,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from compliance.costs.usage import flow_costs, segments_by_feature
 from compliance.store import documents as d
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DRIVERS = ("users", "requests_per_user", "input_tokens", "output_tokens", "cached_share", "price",
            "revenue_per_user")
@@ -81,6 +83,7 @@ def sensitivity_frame(dataset: d.DataSet, on: date, *, swing: float = 0.2) -> pd
 
     A segment without revenue has no margin (None), never a made-up one.
     """
+    import pandas as pd  # imported where a frame is built: the CLI starts without pandas
     rows = []
     terms = _terms(dataset, on)
     for segment in dataset.costs.segments:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from compliance.costs.prices import PriceNotFound
 from compliance.costs.usage import FlowCost, active_users, flow_costs, segments_by_feature
 from compliance.dates import check_evaluation_day
 from compliance.store import documents as d
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DEFAULT_TARGET_MARGIN = 0.6
 
@@ -25,6 +26,7 @@ def _checked(dataset: d.DataSet, on: date, strict: bool) -> list[FlowCost]:
 
 
 def flows_frame(dataset: d.DataSet, on: date, *, strict: bool = True) -> pd.DataFrame:
+    import pandas as pd  # imported where a frame is built: the CLI starts without pandas
     rows = [{
         "feature": f.feature, "flow": f.flow, "route": f.route, "model": f.model, "share": f.share,
         "input_per_mtok": f.price.input if f.price else None, "output_per_mtok": f.price.output if f.price else None,
@@ -39,6 +41,7 @@ def flows_frame(dataset: d.DataSet, on: date, *, strict: bool = True) -> pd.Data
 
 def feature_costs(dataset: d.DataSet, on: date, *, strict: bool = True) -> pd.DataFrame:
     """Per feature: cost per request, per active user per month, and per month for its segment's users."""
+    import pandas as pd  # imported where a frame is built: the CLI starts without pandas
     return pd.DataFrame(feature_cost_rows(dataset, on, strict=strict))
 
 
@@ -73,6 +76,7 @@ def segment_margins(dataset: d.DataSet, on: date, *, target_margin: float = DEFA
 
     `features` may pass a `feature_costs` table already computed for the same data and date.
     """
+    import pandas as pd  # imported where a frame is built: the CLI starts without pandas
     if features is None:
         features = feature_costs(dataset, on, strict=strict)
     rows = []

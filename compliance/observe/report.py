@@ -11,9 +11,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache, lru_cache
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-import pandas as pd
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
@@ -26,6 +25,9 @@ from compliance.observe.importing import COUNTS
 from compliance.policy.decide import Decider
 from compliance.store import documents as d
 from compliance.store.tables import USAGE_MONTH, ObservedImportRow, ObservedUsageRow
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass
@@ -342,6 +344,7 @@ def group_values_seen(values: dict[str, int]) -> dict[str, list[tuple[str, int]]
 
 def cost_frame(report: ObserveReport) -> pd.DataFrame:
     """Actual vs modelled per feature and month, as the dashboard's costs page shows it."""
+    import pandas as pd  # imported where a frame is built: the CLI starts without pandas
     columns = ["feature", "month", "requests", "modelled_requests", "observed_cost", "reported_cost",
                "modelled_cost", "variance_pct", "unpriced_requests"]
     return pd.DataFrame([{k: c.as_dict()[k] for k in columns} for c in report.costs], columns=columns)
