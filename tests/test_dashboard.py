@@ -214,3 +214,21 @@ def test_route_checker_answers_from_the_store_after_an_edit(app_env: Path) -> No
     after = at.dataframe[0].value
     row = after[after["route"] == cheapest["route"]].iloc[0]
     assert not at.exception and row["cost per month"] != cheapest["cost per month"]
+
+
+@pytest.mark.parametrize(("subject", "feature", "says"), [
+    ("openai-direct/gpt-4.1", "code-assistant", "declared flows of code-assistant use it"),
+    ("openai-direct-eu/gpt-5", None, "no declared flow uses it"),
+])
+def test_fix_in_models_opens_a_feature_on_the_alerts_model(app_env: Path, subject: str, feature: str | None,
+                                                           says: str) -> None:
+    """The overview's model alerts link to the Models page with `?id=route/model` (the alert's subject)."""
+    at = app()
+    at.switch_page("compliance/ui/models_page.py")
+    at.query_params["id"] = subject
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    route, model = subject.split("/")
+    assert any(f"Model **{model}** on **{route}**: {says}" in i.value for i in at.info)
+    chosen = at.selectbox(key="models-feature").value
+    assert chosen == (feature or at.selectbox(key="models-feature").options[0])

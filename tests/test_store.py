@@ -12,7 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, select
 
 from compliance.access import Actor, Role
-from compliance.problems import Conflict, InvalidInput
+from compliance.problems import Conflict, InvalidInput, NotFound
 from compliance.store import Store
 from compliance.store import tables as t
 from compliance.store.audit import GENESIS, event_hash
@@ -176,3 +176,63 @@ def test_invalid_edit_is_refused_and_changes_nothing(store: Store) -> None:
 def test_database_enforces_constraints_itself(store: Store, statement: str, constraint: str) -> None:
     with pytest.raises(sa.exc.IntegrityError), store.engine.begin() as connection:
         connection.execute(sa.text(statement))
+
+
+LEGAL = Actor("legal-a", Role.legal)
+
+
+def _announce(store: Store, processor: str, version: int, actor: Actor = LEGAL, day: date = date(2026, 12, 1)) -> int:
+    from compliance.store.edits import record_announcement
+    with store.session() as session:
+        return record_announcement(session, processor=processor, announced_on=day, url=" https://x.example/sp ",
+                                   expected_version=version, actor=actor, reason="posted on our list")
+
+
+def test_an_announcement_is_added_audited_and_a_stale_one_refused(store: Store, data_dir: Path) -> None:
+    from compliance.access import PermissionDenied
+    from compliance.store.edits import notice_record
+
+    replace_in(data_dir / "subprocessors.yaml", "    - processor: anthropic\n      announced_on: 2025-06-15\n"
+               "      url: https://northwind.example/legal/subprocessors#2025-06-15\n", "")
+    store.load(data_dir, actor=ADMIN)
+    with store.session() as session:
+        notice, version = notice_record(session)
+    assert notice.announced_on("anthropic") is None and version >= 1
+    events = len(audit_events(store))
+    with pytest.raises(PermissionDenied):  # engineers do not announce subprocessors
+        _announce(store, "anthropic", version, actor=Actor("eve", Role.engineer))
+    new_version = _announce(store, "anthropic", version)
+    assert new_version == version + 1
+    stored = store.read().notice
+    assert stored is not None and stored.announced_on("anthropic") == date(2026, 12, 1)
+    assert stored.announcements[-1].url == "https://x.example/sp"  # trimmed, as a load keeps it
+    assert [a.processor for a in stored.announcements] == ["aws", "google", "microsoft", "cohere", "anthropic"]
+    last = audit_events(store)[-1]
+    assert len(audit_events(store)) == events + 1
+    assert (last.actor, last.entity, last.entity_id, last.action, last.reason) == \
+        ("legal-a", "notice", "subprocessors", "update", "posted on our list")
+    assert last.changes["announcements"]["new"][-1] == {"processor": "anthropic", "announced_on": "2026-12-01",
+                                                        "url": "https://x.example/sp"}
+    with pytest.raises(Conflict):  # a colleague's form drawn before that save
+        _announce(store, "mistral", version)
+    with pytest.raises(InvalidInput, match="already announced on 2026-12-01"):
+        _announce(store, "anthropic", new_version)
+    with pytest.raises(NotFound, match="unknown provider 'antropic'"):
+        _announce(store, "antropic", new_version)
+    assert store.read().notice == stored and len(audit_events(store)) == events + 1
+
+
+def test_the_first_announcement_creates_the_notice(store: Store, data_dir: Path) -> None:
+    from compliance.store.documents import Notice
+    from compliance.store.edits import notice_record
+
+    (data_dir / "subprocessors.yaml").unlink()
+    store.load(data_dir, actor=ADMIN)
+    with store.session() as session:
+        assert notice_record(session) == (Notice(), 0)
+    assert _announce(store, "aws", 0) == 1
+    stored = store.read().notice
+    assert stored is not None and stored.notice_days == 30 and stored.announced_on("aws") == date(2026, 12, 1)
+    assert audit_events(store)[-1].action == "create"
+    with pytest.raises(Conflict):
+        _announce(store, "google", 0)

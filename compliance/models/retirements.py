@@ -31,7 +31,7 @@ def successor_options(decider: Decider, feature: d.Feature, flow: d.Flow, succes
             for r in routes]
 
 
-def _flows_on(dataset: d.DataSet, route: d.Route, model: str) -> list[tuple[d.Feature, d.Flow]]:
+def flows_on(dataset: d.DataSet, route: d.Route, model: str) -> list[tuple[d.Feature, d.Flow]]:
     return [(f, flow) for f in dataset.features for flow in f.flows
             if flow.route == route.id and flow_model(flow, route) == model]
 
@@ -53,7 +53,7 @@ def model_alerts(decider: Decider, on: date, within: int = 60) -> list[Alert]:
 
 def _model_alert(decider: Decider, route: d.Route, entry: d.ModelEntry, on: date, within: int) -> Alert | None:
     subject = f"{route.id}/{entry.id}"
-    flows = _flows_on(decider.dataset, route, entry.id)
+    flows = flows_on(decider.dataset, route, entry.id)
     if entry.retires_on is not None and (entry.retires_on - on).days <= within:
         days = (entry.retires_on - on).days
         severity = "expired" if days <= 0 else "expiring"

@@ -20,7 +20,7 @@ from compliance.store import documents as d
 from compliance.store import tables as t
 from compliance.store.audit import AuditTrail, field_changes, lock_for_write
 from compliance.store.limits import REASON_LEN, text_problem
-from compliance.store.sync import KIND_OF, Kind, delete_children
+from compliance.store.sync import KIND_OF, Kind, delete_children, notice_dump
 from compliance.store.validate import describe_error
 
 
@@ -192,3 +192,48 @@ def update_feature_legal_facts(session: Session, *, feature_id: str, expected_ve
         raise InvalidInput(problems)
     return update_record(session, entity="feature", key=feature_id, expected_version=expected_version,
                          changes=changes, actor=actor, reason=reason, permission="feature_legal")
+
+
+def notice_record(session: Session) -> tuple[d.Notice, int]:
+    """Our subprocessor notice and the version an announcement must be based on (0 while the store holds none)."""
+    row = session.get(t.NoticeRow, 1)
+    return (convert.notice_doc(row), row.version) if row else (d.Notice(), 0)
+
+
+def record_announcement(session: Session, *, processor: str, announced_on: date, url: str | None,
+                        expected_version: int, actor: Actor, reason: str | None = None) -> int:
+    """Add our announcement of `processor` to the subprocessor notice (records.md) and return the notice's
+    new version. The same checks as a load of data/subprocessors.yaml: a known provider, announced once."""
+    require(actor, {"notice"})
+    reason = checked_reason(reason, "notice")
+    lock_for_write(session)
+    if session.get(t.ProviderRow, processor) is None:
+        known = session.exec(select(t.ProviderRow.id)).all()
+        raise NotFound(f"unknown provider {processor!r}{closest(processor, known)}")
+    before, version = notice_record(session)
+    row = session.get(t.NoticeRow, 1)
+    row_existed = row is not None
+    if version != expected_version:
+        raise Conflict(f"the subprocessor notice was changed by someone else (now version {version}, your edit was "
+                       f"based on version {expected_version}); reload it and apply your edit again")
+    earlier = before.announced_on(processor)
+    if earlier is not None:
+        raise InvalidInput([Problem("notice", None, "announcements.processor",
+                                    f"{processor!r} was already announced on {earlier}")])
+    entry = {"processor": processor, "announced_on": announced_on, "url": (url or "").strip() or None}
+    after = _validated(d.Notice, {**before.model_dump(), "announcements": [
+        *before.model_dump()["announcements"], entry]}, "notice")
+    values = convert.notice_values(after)
+    if row is None:
+        row = t.NoticeRow(id=1, **values)
+        session.add(row)
+    else:
+        for name, value in values.items():
+            setattr(row, name, value)
+        flag_modified(row, "announcements")
+    session.flush()
+    AuditTrail(session, actor=actor, reason=reason).record(
+        action="update" if row_existed else "create", entity="notice", entity_id="subprocessors",
+        changes=field_changes(notice_dump(before if row_existed else None), notice_dump(after)))
+    session.flush()
+    return row.version

@@ -119,12 +119,12 @@ def changed_entities(old: d.DataSet, new: d.DataSet) -> set[str]:
             changed.add(kind.entity)
     if _dump(old.costs.projection) != _dump(new.costs.projection):
         changed.add("projection")
-    if _notice_dump(old.notice) != _notice_dump(new.notice):
+    if notice_dump(old.notice) != notice_dump(new.notice):
         changed.add("notice")
     return changed
 
 
-def _notice_dump(notice: d.Notice | None) -> dict[str, Any] | None:
+def notice_dump(notice: d.Notice | None) -> dict[str, Any] | None:
     return _dump(notice) if notice is not None else None
 
 
@@ -239,7 +239,7 @@ def _write_projection(session: Session, old: d.Projection, new: d.Projection, tr
 def _write_notice(session: Session, old: d.Notice | None, new: d.Notice | None, trail: AuditTrail,
                   report: LoadReport) -> None:
     """The subprocessor notice (data/subprocessors.yaml): one row, or none when the file is absent."""
-    if _notice_dump(old) == _notice_dump(new):
+    if notice_dump(old) == notice_dump(new):
         return
     row = session.get(t.NoticeRow, 1)
     if new is None:
@@ -257,4 +257,4 @@ def _write_notice(session: Session, old: d.Notice | None, new: d.Notice | None, 
         report.bump(report.updated, "notice")
         action = "update"
     trail.record(action=action, entity="notice", entity_id="subprocessors",
-                 changes=field_changes(_notice_dump(old), _notice_dump(new)))
+                 changes=field_changes(notice_dump(old), notice_dump(new)))

@@ -10,6 +10,7 @@ import streamlit as st
 
 from compliance.costs.history import fitted_vs_assumed
 from compliance.models.advisor import advise, advise_portfolio
+from compliance.models.retirements import flows_on
 from compliance.textout import money
 from compliance.ui import charts, state
 
@@ -23,8 +24,16 @@ if not data.features:
     st.stop()
 
 features = [f.id for f in data.features]
+# The overview's "Fix in Models" names a model alert's subject, "route/model": open a feature that uses it.
+route_id, _, model_id = str(st.query_params.get("id", "")).partition("/")
+route = next((r for r in data.routes if r.id == route_id), None)
+using = list(dict.fromkeys(f.id for f, _ in flows_on(data, route, model_id))) if route and model_id else []
+if route is not None and model_id:
+    st.info(f"Model **{model_id}** on **{route.id}**: " + (
+        f"declared flows of {', '.join(using)} use it; each feature's allowed alternatives are below."
+        if using else "no declared flow uses it."))
 c1, c2 = st.columns([2, 1])
-feature_id = c1.selectbox("Feature", features, key="models-feature")
+feature_id = c1.selectbox("Feature", features, index=features.index(using[0]) if using else 0, key="models-feature")
 on = c2.date_input("As of", value=date.today(), key="models-date", format="YYYY-MM-DD")
 with state.problems_shown():
     advice = advise(compliance.decider, feature_id, on)

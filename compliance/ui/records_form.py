@@ -1,15 +1,18 @@
-"""Legal's edit of a feature's records facts (purposes, data subjects, legal basis, customer data,
-AI Act block), audited and refused when someone else changed the feature since it was read."""
+"""Legal's edits on the Records page: a feature's records facts (purposes, data subjects, legal basis,
+customer data, AI Act block) and the announcements on our subprocessor list; both audited and refused
+when someone else changed the record since it was read."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import streamlit as st
 
+from compliance.records.subprocessors import is_ourselves
 from compliance.store import documents as d
 from compliance.store import taxonomy
-from compliance.store.edits import record_doc, update_feature_legal_facts
+from compliance.store.edits import notice_record, record_announcement, record_doc, update_feature_legal_facts
 from compliance.store.enums import AiRisk, AiRole, Art50Duty, LegalBasis
 from compliance.ui import edit_form, state
 
@@ -67,3 +70,43 @@ def legal_facts_form(features: list[d.Feature]) -> None:
     edit_form.save(form, lambda session, why: update_feature_legal_facts(
         session, feature_id=fid, expected_version=form.base.version, changes=changes, actor=state.current_actor(),
         reason=why), reason=reason, label=f"feature {fid}", saved=f"Saved {doc.name}", changes=changes)
+
+
+def announcement_form(dataset: d.DataSet, in_use: list[str], wanted: str | None) -> None:
+    """Record that we announced a processor to our customers (records.md): its notice period starts that day.
+    `in_use`: processors receiving customer data, offered first; `wanted`: the one to preselect."""
+    announced = {a.processor for a in dataset.notice.announcements} if dataset.notice else set()
+    providers = {p.id: p for p in dataset.providers if not is_ourselves(p) and p.id not in announced}
+    choices = [*[i for i in in_use if i in providers], *[i for i in providers if i not in in_use]]
+    if not choices:
+        st.caption("Every provider is announced already.")
+        return
+
+    def load() -> tuple[Any, int]:
+        with state.store().session() as session:
+            return notice_record(session)
+
+    form = edit_form.open_form("records-notice", load, "The subprocessor notice")
+    notice: d.Notice = form.doc
+    k = form.key
+    with edit_form.area(form), st.form(k("form")):
+        c1, c2 = st.columns(2)
+        processor = c1.selectbox("Processor", choices, index=choices.index(wanted) if wanted in choices else 0,
+                                 key=k("processor"), format_func=lambda i: f"{providers[i].name} ({i})"
+                                 + (" - receives customer data" if i in in_use else ""))
+        day = edit_form.date_input("Announced on", date.today(), k("day"), where=c2)
+        url = st.text_input("Where it was announced (URL, optional)", key=k("url"), max_chars=2000)
+        st.caption(f"Our notice period is {notice.notice_days} days: the processor may receive our customers' data "
+                   "once it has passed (the policy's `processor.notice_elapsed`).")
+        reason = edit_form.reason_input(k("reason"))
+        submitted = st.form_submit_button("Record the announcement", type="primary", key="records-announce")
+    edit_form.show(form.outcome)
+    if not submitted:
+        return
+    problems = [] if day else ["announced on: pick the day the announcement was made"]
+    entry = {"processor": processor, "announced_on": day, "url": url.strip() or None}
+    edit_form.save(form, lambda session, why: record_announcement(
+        session, processor=processor, announced_on=day or date.today(), url=url, expected_version=form.base.version,
+        actor=state.current_actor(), reason=why), reason=reason, label="subprocessor notice",
+        saved=f"Recorded the announcement of {providers[processor].name}", problems=problems,
+        changes={"announcements": [*notice.model_dump()["announcements"], entry]})

@@ -12,10 +12,10 @@ import streamlit as st
 from compliance.records.evidence import pack_from_store, record_tables
 from compliance.records.formats import RecordTable, cell, to_csv, to_json, to_xlsx
 from compliance.records.stamp import Stamp
-from compliance.records.subprocessors import markdown, notice_diff
+from compliance.records.subprocessors import markdown, notice_diff, subprocessor_list
 from compliance.store.audit import last_hash
 from compliance.ui import state
-from compliance.ui.records_form import legal_facts_form
+from compliance.ui.records_form import announcement_form, legal_facts_form
 
 st.title("Records")
 with state.problems_shown():
@@ -49,6 +49,12 @@ def downloads(table: RecordTable, stem: str) -> None:
 # --- subprocessors --------------------------------------------------------------------------------
 st.subheader("Subprocessors")
 subprocessors = tables["subprocessors"]
+in_use = subprocessor_list(snap.dataset)
+wanted = st.query_params.get("id")  # the overview's "Fix in Records" names the processor of its alert
+focus = next((s for s in in_use if s.processor == wanted), None)
+if focus is not None:
+    st.info(f"**{focus.name}** (`{focus.processor}`): {focus.status(on)}. It receives our customers' data for "
+            f"{', '.join(focus.features)} through {', '.join(focus.routes)}.")
 st.dataframe(frame(subprocessors), hide_index=True, width="stretch", key="subprocessors-table",
              column_order=["name", "legal_entity", "locations", "transfer_mechanism", "purposes", "features",
                            "status"])
@@ -67,6 +73,8 @@ c1.download_button("Public page (markdown)", data=page, file_name=f"subprocessor
                    key="subprocessors-md")
 with c2:
     downloads(subprocessors, "subprocessors")
+st.markdown("**Record an announcement**")
+announcement_form(snap.dataset, [s.processor for s in in_use], wanted)
 
 # --- records of processing ------------------------------------------------------------------------
 st.subheader("Records of processing (GDPR Art. 30)")

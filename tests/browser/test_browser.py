@@ -16,13 +16,16 @@ import pytest
 from tests.browser.streamlit_ui import RunningApp, exceptions, screenshot, visit
 
 PAGES = {"overview": "", "providers": "providers", "routes": "routes", "checker": "checker",
-         "policies": "policies", "costs": "costs", "audit": "audit"}
+         "policies": "policies", "costs": "costs", "audit": "audit", "records": "records", "models": "models",
+         "code": "code"}
 
 
 @pytest.mark.parametrize(("name", "title"), [("overview", "LLM compliance overview"), ("providers", "Providers & DPAs"),
                                              ("routes", "Who is in the DPA chain"), ("checker", "Declared flows"),
                                              ("policies", "Policy tests"), ("costs", "B2B vs consumer"),
-                                             ("audit", "Audit log")])
+                                             ("audit", "Audit log"),
+                                             ("records", "Records of processing (GDPR Art. 30)"),
+                                             ("models", "Portfolio"), ("code", "No scan recorded yet")])
 def test_each_page_opens_and_is_captured(page: object, server: RunningApp, name: str, title: str) -> None:
     visit(page, server, PAGES[name], title)
     assert not exceptions(page)
