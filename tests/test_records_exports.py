@@ -143,6 +143,15 @@ def test_register_flags_high_risk_without_review_and_chatbots_without_disclosure
     assert rows["meeting-notes-summary"]["flags"] == ["Art. 50 duties without a declared disclosure"]
 
 
+def test_register_carries_the_stored_eval_evidence_per_feature(data_dir: Path) -> None:
+    rows = {r["feature"]: r for r in ai_register(decider_for(data_dir), DAY)}
+    support = rows["support-reply-draft"]["evals"]
+    assert [e.split(":")[0] for e in support] == ["support-haiku-eu", "support-sonnet-eu", "support-sonnet-direct"]
+    assert support[0] == ("support-haiku-eu: eu.anthropic.claude-haiku-4-5-20251001-v1:0 on claude-bedrock-eu, "
+                          "rubric 0.87 (250 samples, run on 2026-11-10; Inspect AI log support-rubric (example))")
+    assert rows["mortgage-doc-extraction"]["evals"] == []  # no eval recorded for it: nothing made up
+
+
 def test_register_marks_an_unclassified_feature(data_dir: Path) -> None:
     text = (data_dir / "features.yaml").read_text()
     start = text.index("    ai_act:\n      role: deployer\n      risk: minimal\n      notes: Drafts only")

@@ -102,6 +102,12 @@ def _transfer(route: d.Route, processor: d.Provider | None) -> str:
 def ai_register(decider: Decider, on: date) -> list[dict[str, Any]]:
     """One row per feature: its AI Act classification, what it runs on, oversight, evals, and what is missing."""
     rows = []
+    evals: dict[str, list[str]] = {}
+    for result in decider.dataset.evals:  # eval evidence, where the store records it (models.md)
+        where = f" on {result.route}" if result.route else ""
+        evals.setdefault(result.feature, []).append(
+            f"{result.id}: {result.model}{where}, {result.metric} {result.score:g} ({result.samples:,} samples, "
+            f"run on {result.run_on}; {result.source})")
     for feature in decider.dataset.features:
         ai = feature.ai_act
         models: list[str] = []
@@ -120,13 +126,12 @@ def ai_register(decider: Decider, on: date) -> list[dict[str, Any]]:
                 flags.append("Art. 50 duties without a declared disclosure")
             if ai.risk.value == "prohibited":
                 flags.append("prohibited practice")
-        evals = getattr(feature, "evals", None) or []  # eval evidence, where a feature records it
         rows.append({
             "feature": feature.id, "feature_name": feature.name, "segment": feature.segment.value,
             "role": ai.role.value if ai else "", "risk": ai.risk.value if ai else "",
             "annex_iii": (ai.annex_iii or "") if ai else "", "art50": [x.value for x in ai.art50] if ai else [],
             "disclosure": (ai.disclosure or "") if ai else "", "models": models,
             "routes": list(dict.fromkeys(f.route for f in feature.flows)), "human_review": feature.human_review,
-            "evals": [str(e) for e in evals], "flags": flags,
+            "evals": evals.get(feature.id, []), "flags": flags,
         })
     return rows
