@@ -206,9 +206,14 @@ def test_a_latency_need_rules_out_a_slow_model() -> None:
     assert "is over the 4.0 s needed" in advice.why_not[("cloud-eu", "good-model")]
 
 
-def test_without_a_quality_need_nothing_is_recommended() -> None:
+def test_without_a_quality_need_the_cheapest_allowed_option_is_recommended_with_a_note() -> None:
     advice = advise(decider(ALLOW_COVERED, _store({"quality": None})), "writer", DAY_BEFORE)
-    assert advice.recommendation is None and advice.options and "states no quality need" in (advice.problem or "")
+    allowed = [o for o in advice.options if o.allowed and o.monthly_cost is not None and o.retired_on is None]
+    assert advice.recommendation is not None and allowed
+    assert advice.recommendation.monthly_cost == min(o.monthly_cost or 0.0 for o in allowed)
+    assert advice.problem is None and "states no quality need" in (advice.note or "")
+    assert advice.as_dict()["recommendation"] == {"route": advice.recommendation.route,
+                                                  "model": advice.recommendation.model}
 
 
 def test_portfolio_saving_is_the_sum_of_the_features_savings() -> None:

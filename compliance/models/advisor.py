@@ -66,6 +66,7 @@ class Advice:
     current_monthly: float | None  # today's flows, each at its share
     why_not: dict[tuple[str, str], str] = field(default_factory=dict)  # cheaper options not chosen -> why
     problem: str | None = None  # why nothing could be advised (no usage, no segment)
+    note: str | None = None  # what the recommendation does not rest on (no stated need)
 
     @property
     def saving_monthly(self) -> float | None:
@@ -83,7 +84,7 @@ class Advice:
             "current_monthly": self.current_monthly, "saving_monthly": self.saving_monthly,
             "recommendation": {"route": rec.route, "model": rec.model} if rec else None,
             "why_not": [{"route": r, "model": m, "why": why} for (r, m), why in self.why_not.items()],
-            "options": [o.as_dict() for o in self.options], "problem": self.problem,
+            "options": [o.as_dict() for o in self.options], "problem": self.problem, "note": self.note,
         }
 
 
@@ -156,17 +157,18 @@ def advise(decider: Decider, feature_id: str, on: date) -> Advice:
             ))
     inf = float("inf")
     options.sort(key=lambda o: (not o.allowed, o.monthly_cost if o.monthly_cost is not None else inf))
-    # Without a stated quality need nothing says a model is good enough: list the options, recommend none.
-    eligible = [o for o in options if o.eligible] if feature.quality else []
+    # A need not stated is met by every option (models.md: the cheapest option that meets the needs), so a
+    # feature without needs gets the cheapest allowed option, with a note that no eval stands behind it.
+    eligible = [o for o in options if o.eligible]
     best = min(eligible, key=lambda o: o.monthly_cost or 0.0) if eligible else None
     current_monthly = _current_monthly(feature, routes, cost)
     limit = best.monthly_cost if best and best.monthly_cost is not None else inf
     why_not = {(o.route, o.model): why_not_chosen(o, feature)
                for o in options if o is not best and o.monthly_cost is not None and o.monthly_cost <= limit}
-    problem = None if feature.quality else (f"{feature.id} states no quality need: add quality: {{metric, min}} "
-                                            "and import evals to get a recommendation")
+    note = None if feature.quality else (f"{feature.id} states no quality need, so no eval says the recommendation "
+                                         "is good enough: add quality: {metric, min} and import evals")
     return Advice(feature.id, on, tuple(categories), feature.quality, feature.latency, tuple(options), best,
-                  current_monthly, why_not if feature.quality else {}, problem)
+                  current_monthly, why_not, note=note)
 
 
 def _current_monthly(feature: d.Feature, routes: dict[str, d.Route], cost: Any) -> float | None:

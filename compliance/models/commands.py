@@ -61,6 +61,8 @@ def render_advice(advice: Advice) -> str:
         verb = "saves" if saving is None or saving >= 0 else "costs"
         lines.append(f"recommendation: {rec.model} on {rec.route} at {money(rec.monthly_cost)}/month; "
                      f"switching {verb} {money(abs(saving) if saving is not None else None)}/month")
+    if advice.note:
+        lines.append(f"note: {advice.note}")
     rows = []
     for o in advice.options:
         mark = "*" if o is rec else ""
@@ -97,7 +99,8 @@ def cmd_advise(args: argparse.Namespace) -> int:
         rec = a.recommendation
         rows.append([a.feature, money(a.current_monthly), f"{rec.model} on {rec.route}" if rec else "-",
                      money(rec.monthly_cost if rec else None), money(a.saving_monthly),
-                     a.problem or ("" if rec else "no allowed option meets the needs")])
+                     a.problem or ("" if rec else "no allowed option meets the needs") or (
+                         "no quality need stated" if a.note else "")])
     print(table(["feature", "today", "recommendation", "then", "saving", "note"], rows, max_width=60))
     print(f"switching every feature to its recommendation saves {money(portfolio.saving_monthly)}/month "
           f"while every flow stays compliant (as of {on})")

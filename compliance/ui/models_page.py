@@ -48,6 +48,8 @@ if rec is not None:
                f"switching from today's flows ({money(advice.current_monthly)}/month) saves {money(saving)}/month.")
 else:
     st.warning(f"No recommendation: {advice.problem or 'no allowed option meets the needs'}.")
+if advice.note:
+    st.caption(advice.note)
 
 frame = pd.DataFrame([{
     "option": f"{o.model} on {o.route}", "route": o.route, "model": o.model, "allowed": o.allowed,
