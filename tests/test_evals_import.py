@@ -85,6 +85,25 @@ def test_cli_import_stores_the_results_and_exits_1_for_unknown_ids(env: Path, tm
     assert code == 1 and "stored: created nothing; updated nothing" in capsys.readouterr().out
 
 
+def test_cli_import_without_feature_takes_the_one_the_file_names_exactly(env: Path, tmp_path: Path,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    data = json.loads(PROMPTFOO.read_text())
+    assert main(["evals", "import", str(PROMPTFOO)]) == 2  # its description names no feature: never guessed
+    assert "name it with --feature" in capsys.readouterr().err
+    for where in ({"description": "code-assistant"}, {"metadata": {"feature": "code-assistant"}}):
+        named = tmp_path / "named.json"
+        named.write_text(json.dumps({**data, "config": {**data.get("config", {}), **where}}))
+        assert main(["evals", "import", str(named), "--dry-run"]) == 1  # an unknown id in it, as with --feature
+        out = capsys.readouterr().out
+        assert out.count("would import") == 3 and "stored" not in out
+    near = tmp_path / "near.json"
+    near.write_text(json.dumps({**data, "config": {**data.get("config", {}), "description": "code-assistent"}}))
+    assert main(["evals", "import", str(near)]) == 2
+    assert main(["export", str(tmp_path / "out")]) == 0  # nothing was stored by any of these
+    exported, _, _ = read_data_dir(tmp_path / "out")
+    assert exported is not None and len(exported.evals) == len(example().evals)
+
+
 def test_cli_import_unknown_feature_is_exit_2(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["evals", "import", str(PROMPTFOO), "--feature", "code-assistent"]) == 2
     assert "code-assistant" in capsys.readouterr().err

@@ -136,7 +136,7 @@ def cmd_evals(args: argparse.Namespace) -> int:
         print(table(headers, rows, max_width=50))
         return EXIT_OK
     features = {f.id for f in dataset.features}
-    if args.feature not in features:
+    if args.feature is not None and args.feature not in features:
         raise NotFound(f"unknown feature {args.feature!r}{closest(args.feature, features)}")
     if args.route is not None and args.route not in {r.id for r in dataset.routes}:
         raise NotFound(f"unknown route {args.route!r}{closest(args.route, [r.id for r in dataset.routes])}")
@@ -170,7 +170,8 @@ def register(add: Add, parser_class: type[argparse.ArgumentParser]) -> None:
     imp = evals.add_parser("import", help="read promptfoo `-o results.json` files and Inspect AI `--log-format json` "
                            "logs into the store (audited); exit 1 if some model ids match nothing")
     imp.add_argument("files", nargs="+")
-    imp.add_argument("--feature", required=True, help="the feature whose eval set was run")
+    imp.add_argument("--feature", help="the feature whose eval set was run (default: the feature each file names "
+                     "exactly, in its metadata's `feature`, its Inspect task or its promptfoo description)")
     imp.add_argument("--route", help="the route the run went through (default: found from the model id)")
     imp.add_argument("--map", action="append", metavar="ID=ROUTE/MODEL", help="name the store's model for a tool's id")
     imp.add_argument("--dry-run", action="store_true", help="show what would be imported; change nothing")

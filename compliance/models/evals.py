@@ -181,15 +181,35 @@ def read_inspect(data: dict[str, Any], *, feature: str, dataset: d.DataSet, rout
     return found
 
 
-def read_file(path: Path, *, feature: str, dataset: d.DataSet, route: str | None = None,
+def named_feature(data: dict[str, Any], features: set[str]) -> str | None:
+    """The store's feature a result file names exactly, or None: its metadata's `feature`, else the Inspect task's
+    or promptfoo description's name. Never a near match: an eval credited to the wrong feature misleads."""
+    spec = data.get("eval") if isinstance(data.get("eval"), dict) else data.get("config")
+    if not isinstance(spec, dict):
+        return None
+    metadata = spec.get("metadata")
+    named = metadata.get("feature") if isinstance(metadata, dict) else None
+    for value in (named, spec.get("task"), spec.get("description")):
+        if isinstance(value, str) and value.strip() in features:
+            return value.strip()
+    return None
+
+
+def read_file(path: Path, *, feature: str | None, dataset: d.DataSet, route: str | None = None,
               mapping: Mapping | None = None) -> ImportResult:
-    """One promptfoo result file or Inspect AI JSON log, recognised by its shape."""
+    """One promptfoo result file or Inspect AI JSON log, recognised by its shape; `feature`: the feature whose eval
+    set was run, or None to take the one the file names (`named_feature`)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ComplianceError(f"{path}: cannot read it as JSON: {exc}") from exc
     if not isinstance(data, dict):
         raise ComplianceError(f"{path}: expected a JSON object")
+    if feature is None:
+        feature = named_feature(data, {f.id for f in dataset.features})
+        if feature is None:
+            raise ComplianceError(f"{path}: the file names none of the store's features (in its metadata's "
+                                  "`feature`, the Inspect task or the promptfoo description): name it with --feature")
     if isinstance(data.get("eval"), dict):
         return read_inspect(data, feature=feature, dataset=dataset, route=route, source=str(path), mapping=mapping)
     return read_promptfoo(data, feature=feature, dataset=dataset, route=route, source=str(path), mapping=mapping)
