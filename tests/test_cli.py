@@ -119,3 +119,12 @@ def test_a_decision_from_the_command_line_does_not_load_pandas(tmp_path: Path, d
                           timeout=120)
     assert "Traceback" not in done.stderr
     assert done.stdout.splitlines()[-1] == "1 False"  # denied (no BAA with OpenAI), and pandas never imported
+
+
+def test_check_names_every_unknown_id_with_its_closest(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "check", "--feature", "support-reply-draf", "--category", "user.contact.emal",
+                       "--route", "claude-bedrock-ue")
+    assert code == 2 and "Traceback" not in err
+    assert "unknown feature 'support-reply-draf' (closest: support-reply-draft)" in err
+    assert "unknown category 'user.contact.emal' (closest: user.contact.email" in err
+    assert "unknown route 'claude-bedrock-ue' (closest: claude-bedrock-eu" in err

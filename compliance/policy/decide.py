@@ -406,10 +406,16 @@ class Decider:
         """The subjects of a request, the rules in scope, those TRUE and those TRUE or UNKNOWN, and the allow
         and deny rules that apply (less the waived ones, whose exceptions go to `waived`)."""
         check_evaluation_day(on)
-        f = self._features.get(feature) or self.feature_subject(feature)
-        c = self._categories.get(category) or self.category_subject(category)
-        day = self._routes.get(on)
-        r = (day.get(route) if day is not None else None) or self.route_subject(route, on)
+        try:
+            f = self._features.get(feature) or self.feature_subject(feature)
+            c = self._categories.get(category) or self.category_subject(category)
+            day = self._routes.get(on)
+            r = (day.get(route) if day is not None else None) or self.route_subject(route, on)
+        except NotFound as exc:  # name every unknown id of the request, not only the first
+            lines = [f"unknown {kind} {value!r}{closest(value, known)}" for kind, value, known in (
+                ("feature", feature, self.features), ("category", category, self.categories),
+                ("route", route, self.routes)) if value not in known]
+            raise (NotFound("; ".join(lines)) if len(lines) > 1 else exc) from None
         m = self._no_model if model is None else self._model(route, model, on)
         in_scope = f.scope & c.scope & r.scope
         # rules whose condition is TRUE, and those whose condition is TRUE or UNKNOWN
