@@ -89,6 +89,22 @@ def test_alert_names_the_notice_end_and_the_flows_allowed_that_day(data_dir: Pat
     assert notice_alerts(decider_for(data_dir), DAY, within=17) == []
 
 
+def test_an_unannounced_processor_alert_says_what_the_policy_does_with_its_flows(data_dir: Path,
+                                                                                tmp_path: Path) -> None:
+    import shutil
+
+    from compliance.config import PROJECT_ROOT
+
+    replace_in(data_dir / "subprocessors.yaml", "    - processor: microsoft\n      announced_on: 2026-11-20\n"
+               "      url: https://northwind.example/legal/subprocessors#2026-11-20\n", "")
+    alert = next(a for a in notice_alerts(decider_for(data_dir), DAY) if a.severity == "unannounced")
+    assert alert.subject == "microsoft" and alert.message.endswith("the policy denies 1 of its declared flows")
+    policies = tmp_path / "policies"  # the same policy set without the subprocessor-notice rule
+    shutil.copytree(PROJECT_ROOT / "policies", policies, ignore=shutil.ignore_patterns("25-*", "tests"))
+    alert = next(a for a in notice_alerts(decider_for(data_dir, policies), DAY) if a.severity == "unannounced")
+    assert alert.message.endswith("the policy does not hold its flows back (no rule reads the notice)")
+
+
 # --- records of processing and the AI register ----------------------------------------------------
 def test_records_have_one_row_per_feature_and_purpose_with_personal_data(data_dir: Path) -> None:
     rows = processing_records(decider_for(data_dir), DAY)

@@ -25,13 +25,23 @@ def newly_allowed(decider: Decider, processor: str, day: date) -> list[str]:
     return found
 
 
+def held_back(decider: Decider, processor: str, day: date) -> list[str]:
+    """Declared flows through `processor` that the policy denies on `day`."""
+    return [f"{feature.id} -> {flow.route}" for feature in decider.dataset.features for flow in feature.flows
+            if (route := decider.routes.get(flow.route)) is not None and route.processor == processor
+            and denied_categories(decider, feature.id, flow, day)]
+
+
 def notice_alerts(decider: Decider, on: date, within: int = 60) -> list[Alert]:
     alerts = []
     for s in subprocessor_list(decider.dataset):
         if s.notice_ends_on is None:
+            held = held_back(decider, s.processor, on)
             alerts.append(Alert("unannounced", "subprocessor_notice", s.processor,
                                 f"{s.name} receives our customers' data ({', '.join(s.features)}) but was never "
-                                "announced on our subprocessor list; its customer-data flows are denied",
+                                "announced on our subprocessor list; " + (
+                                    f"the policy denies {len(held)} of its declared flows" if held else
+                                    "the policy does not hold its flows back (no rule reads the notice)"),
                                 None, None))
             continue
         days = (s.notice_ends_on - on).days
