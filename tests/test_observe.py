@@ -408,6 +408,12 @@ def test_report_json_has_the_contract_keys_and_exits_1(store: Store, capsys: pyt
     assert declared["decision"] is None and declared["rules"] is None
 
 
+def test_a_window_that_ends_before_it_starts_is_exit_2(store: Store, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli(store, "observe", "report", "--since", "2026-12-01", "--until", "2026-11-01") == 2
+    assert "--since 2026-12-01 is after --until 2026-11-01" in capsys.readouterr().err
+    assert cli(store, "observe", "report", "--since", "2026-11-01", "--until", "2026-11-01") == 0  # one day: fine
+
+
 def test_report_exits_0_when_everything_seen_is_declared(store: Store, tmp_path: Path) -> None:
     only = tmp_path / "spend.csv"
     lines = SPEND.read_text().splitlines()

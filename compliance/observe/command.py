@@ -41,6 +41,10 @@ def cmd_observe(args: argparse.Namespace) -> int:
 
     since = parse_day(args.since) if args.since else None
     until = parse_day(args.until) if args.until else None
+    if since and until and since > until:
+        from compliance.problems import ComplianceError
+
+        raise ComplianceError(f"--since {since} is after --until {until}: the window holds no day")
     c = cli._compliance(args)
     assert c.store is not None
     with c.store.snapshot() as session:
