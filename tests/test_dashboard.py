@@ -232,3 +232,29 @@ def test_fix_in_models_opens_a_feature_on_the_alerts_model(app_env: Path, subjec
     assert any(f"Model **{model}** on **{route}**: {says}" in i.value for i in at.info)
     chosen = at.selectbox(key="models-feature").value
     assert chosen == (feature or at.selectbox(key="models-feature").options[0])
+
+
+def test_a_document_link_that_is_no_web_address_is_shown_as_typed_not_as_a_link(app_env: Path) -> None:
+    from compliance.access import Actor, Role
+    from compliance.config import PROJECT_ROOT
+    from compliance.store.edits import provider_doc, update_provider
+    from compliance.ui.views import md_link
+    from tests.conftest import open_store
+
+    assert md_link("v3", "https://aws.amazon.com/service-terms/") == "[v3](https://aws.amazon.com/service-terms/)"
+    assert md_link("x", "javascript:alert(1)") == r"x (javascript\:alert\(1\): not a web address)"
+    at = app()  # creates the store
+    store = open_store(f"sqlite:///{app_env}", PROJECT_ROOT / "data")
+    with store.session() as session:
+        doc, version = provider_doc(session, "google")
+        assert doc.dpa is not None
+        dpa = {**doc.dpa.model_dump(), "version": "**NaN**", "document": "'; DROP TABLE provider;--"}
+        update_provider(session, provider_id="google", expected_version=version, changes={"dpa": dpa},
+                        actor=Actor("legal", Role.legal), reason="hostile document link")
+    store.dispose()
+    at.switch_page("compliance/ui/providers_page.py")
+    at.query_params["id"] = "google"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    shown = next(m.value for m in at.markdown if m.value.startswith("DPA document:"))
+    assert shown == r"DPA document: \*\*NaN\*\* ('; DROP TABLE provider;\-\-: not a web address)"

@@ -15,7 +15,7 @@ from compliance.store.derived import agreement_state
 from compliance.store.edits import provider_doc, update_provider
 from compliance.store.enums import BaaStatus, DpaStatus, SourceStatus
 from compliance.ui import charts, edit_form, state
-from compliance.ui.views import audit_frame, expiry_events, providers_frame, search, sources_frame
+from compliance.ui.views import audit_frame, expiry_events, md_link, providers_frame, search, sources_frame
 
 st.title("Providers & DPAs")
 state.show_saved()
@@ -100,11 +100,12 @@ with left:
                                        f"expires {agreement.expires_on}" if agreement.expires_on else "") if x)
         st.markdown(f"**{kind.upper()}:** {effective}{note}" + (f" · {dates}" if dates else ""))
         if agreement.document:
-            st.markdown(f"{kind.upper()} document: [{agreement.version or agreement.document}]({agreement.document})")
+            label = agreement.version or agreement.document
+            st.markdown(f"{kind.upper()} document: {md_link(label, agreement.document)}")
         if agreement.notes:
             st.caption(f"{kind.upper()} note: {agreement.notes}")
     if provider.subprocessors and provider.subprocessors.url:
-        st.markdown(f"**Subprocessors:** [{provider.subprocessors.url}]({provider.subprocessors.url}) "
+        st.markdown(f"**Subprocessors:** {md_link(provider.subprocessors.url, provider.subprocessors.url)} "
                     f"(checked {provider.subprocessors.last_checked_on or 'never'})")
     if provider.notes:
         st.caption(f"Note: {provider.notes}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -18,6 +19,21 @@ from compliance.store.derived import (
     route_stale,
 )
 from compliance.store.tables import AuditEventRow
+
+WEB_ADDRESS = re.compile(r"https?://[^\s()<>\[\]`]+")
+MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$])")
+
+
+def md_text(text: str) -> str:
+    """`text` shown as typed inside markdown: its punctuation escaped, its line breaks as spaces."""
+    return MARKDOWN_PUNCTUATION.sub(r"\\\1", " ".join(text.split()))
+
+
+def md_link(label: str, url: str) -> str:
+    """A markdown link to `url` when it is a web address; otherwise the label and the text as typed, not a link."""
+    if WEB_ADDRESS.fullmatch(url.strip()):
+        return f"[{md_text(label)}]({url.strip()})"
+    return f"{md_text(label)} ({md_text(url)}: not a web address)"
 
 
 def _unverified(sources: list[d.Source]) -> list[str]:
