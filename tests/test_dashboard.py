@@ -114,9 +114,17 @@ def test_a_stale_provider_edit_is_refused_with_a_message(app_env: Path) -> None:
     at.date_input(key="provider-google-v1-dpa-expires").set_value(date(2027, 9, 30))
     at.text_input(key="provider-google-v1-reason").set_value("renewal")
     at.button(key="provider-save").click().run()
-    assert any("changed by someone else" in e.value for e in at.error)
+    refusal = next(e.value for e in at.error if "changed by someone else" in e.value)
+    assert "apply your edit again. The form now shows the stored values" in refusal  # two sentences, not one
     google = next(p for p in store.read().providers if p.id == "google")
     assert google.dpa is not None and google.dpa.expires_on == date(2027, 3, 31)  # nothing was overwritten
+
+
+def test_a_status_shown_in_words_is_not_called_different_from_its_stored_value(app_env: Path) -> None:
+    at = open_page("providers_page")
+    at.selectbox(key="provider-select").set_value("mistral").run()
+    line = next(m.value for m in at.markdown if m.value.startswith("**DPA:**"))
+    assert line.startswith("**DPA:** in review") and "stored as" not in line
 
 
 def test_cost_inputs_edit_is_saved_and_audited(app_env: Path) -> None:

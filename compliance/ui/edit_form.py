@@ -229,8 +229,8 @@ def save(form: Form, write: Callable[[Session, str], int], *, reason: str, label
     except Conflict as exc:
         edit = tried(form.doc, dict(changes)) if changes is not None else []
         finish(form.name, Outcome(errors=[
-            f"Not saved: {exc} The form now shows the stored values (version {form.stored}); apply your edit "
-            "again on top of them." + ("\n\nYour edit was:\n" + "\n".join(f"- `{t}`" for t in edit)
+            f"Not saved: {str(exc).rstrip('.')}. The form now shows the stored values (version {form.stored}); "
+            "apply your edit again on top of them." + ("\n\nYour edit was:\n" + "\n".join(f"- `{t}`" for t in edit)
                                         if edit else "")]))
     except InvalidInput as exc:
         by_field, rest = split_problems(exc, slots or {})

@@ -95,7 +95,7 @@ with left:
             continue
         effective = agreement_state(agreement, today)
         stored = agreement.status.value
-        note = "" if effective == stored else f" (stored as `{stored}`)"
+        note = "" if effective == stored.replace("_", " ") else f" (stored as `{stored}`)"
         dates = " · ".join(x for x in (f"signed {agreement.signed_on}" if agreement.signed_on else "",
                                        f"expires {agreement.expires_on}" if agreement.expires_on else "") if x)
         st.markdown(f"**{kind.upper()}:** {effective}{note}" + (f" · {dates}" if dates else ""))
