@@ -168,3 +168,22 @@ def test_scan_paths_are_relative_to_the_working_directory(repo: Path, capsys: py
     with working_dir(repo / "src"):
         _, out, _ = run(capsys, "scan", "--format", "json")
     assert json.loads(out)["findings"][0]["file"] == "direct.py"
+
+
+def test_the_readme_walk_through_of_the_example_codebase_holds(tmp_path: Path, data_dir: Path,
+                                                               monkeypatch: pytest.MonkeyPatch,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """README, "A walk-through on the example codebase": each status it names, on the file it names."""
+    monkeypatch.setenv("COMPLIANCE_DATABASE_URL", f"sqlite:///{tmp_path / 'walk.db'}")
+    monkeypatch.setenv("COMPLIANCE_DATA_DIR", str(data_dir))
+    monkeypatch.chdir(PROJECT_ROOT)
+    code, out, _ = run(capsys, "scan", "examples/northwind-app", "--format", "json")
+    assert code == 1
+    found = {(f["file"].removeprefix("examples/northwind-app/"), f["status"], f["route"])
+             for f in json.loads(out)["findings"]}
+    assert {("marketing/copy.py", "undeclared", "claude-direct"),
+            ("notebooks/explore_search.ipynb", "undeclared", "gemini-api"),
+            ("fraud/backfill.py", "unresolved", None), ("fraud/triage.py", "declared", "azure-openai-eu"),
+            ("jobs/digest.py", "unattributed", "cohere-direct"), ("legacy/prompt_v1.py", "unparsed", None),
+            ("shop/dating_match.py", "declared", "openai-direct"),
+            ("support/drafts.py", "declared", "claude-bedrock-eu")} <= found
