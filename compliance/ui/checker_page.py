@@ -59,7 +59,7 @@ def why_text(decisions: tuple[Decision, ...], allowed: bool) -> str:
 
 @st.cache_resource(show_spinner=False, max_entries=32)
 def route_table(key: tuple[int, tuple[tuple[str, int, int], ...]], feature_id: str, categories: tuple[str, ...],
-                on: date) -> tuple[RouteChoice, list[dict[str, bool | str]], dict[str, list[str]]]:
+                on: date) -> tuple[RouteChoice, list[dict[str, bool | str | float | None]], dict[str, list[str]]]:
     """Every route for the question, with its row of the table and its whole reasons; once per store state
     and question (the key is the store marker, so an edit by anyone is answered afresh)."""
     choice = compliance.route_choice(feature=feature_id, categories=list(categories), as_of=on)
@@ -72,7 +72,7 @@ def route_table(key: tuple[int, tuple[tuple[str, int, int], ...]], feature_id: s
             "decision": "ALLOW" if option.allowed else "DENY",
             "cheapest allowed": cheapest is not None and option.route == cheapest.route,
             "route": option.route,
-            "cost per month": money(price.monthly_cost) if price else "-",
+            "cost per month": price.monthly_cost if price else None,  # a number, so the CSV sums and sorts
             "why no cost": "" if price else unpriced_reason(compliance.decider, feature_id, option.route, on),
             "rules": ", ".join(dict.fromkeys(r for d in deciding for r in d.rules)) or "default deny",
             "why": why_text(option.decisions, option.allowed),
@@ -89,7 +89,7 @@ options, prices = list(choice.options), choice.prices
 cheapest = prices[choice.cheapest] if choice.cheapest else None
 table = pd.DataFrame(rows)
 allowed_count = int((table["decision"] == "ALLOW").sum())
-unpriced = table[(table["decision"] == "ALLOW") & (table["cost per month"] == "-")]
+unpriced = table[(table["decision"] == "ALLOW") & table["cost per month"].isna()]
 summary = (f"**{allowed_count} of {len(table)} routes allowed** for `{feature_id}` with "
            f"{', '.join(f'`{c}`' for c in categories)} as of {on}")
 if cheapest is not None:
@@ -111,6 +111,7 @@ picked = st.dataframe(
     table.style.map(_colour, subset=["decision"]), hide_index=True, width="stretch", key="checker-routes",
     on_select="rerun", selection_mode="single-row",
     column_config={"cheapest allowed": st.column_config.CheckboxColumn("cheapest allowed"),
+                   "cost per month": st.column_config.NumberColumn("cost per month", format="dollar"),
                    "why": st.column_config.TextColumn("why", width="large"),
                    "why no cost": st.column_config.TextColumn("why no cost", width="medium")})
 st.download_button("Download the route table (CSV)", data=table.to_csv(index=False),
@@ -122,7 +123,8 @@ with st.expander("Whole reasons, route by route", expanded=bool(chosen)):
     blocks = []  # one block of text for every route: a hundred routes draw as one element, not hundreds
     for option in chosen or options:
         row = table[table["route"] == option.route].iloc[0]
-        lines = [f"**{row['decision']}** `{option.route}` · {row['cost per month']}"
+        cost = row["cost per month"]
+        lines = [f"**{row['decision']}** `{option.route}` · {money(None if pd.isna(cost) else float(cost))}"
                  + (f" ({row['why no cost']})" if row["why no cost"] else "")
                  + f" · rules: {row['rules']}"]
         lines += reasons[option.route]
