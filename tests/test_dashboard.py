@@ -266,3 +266,19 @@ def test_a_document_link_that_is_no_web_address_is_shown_as_typed_not_as_a_link(
     assert not at.exception, [e.value for e in at.exception]
     shown = next(m.value for m in at.markdown if m.value.startswith("DPA document:"))
     assert shown == r"DPA document: \*\*NaN\*\* ('; DROP TABLE provider;\-\-: not a web address)"
+
+
+@pytest.mark.parametrize(("page", "param", "value", "says"), [
+    ("providers_page", "id", "googel", "No provider googel in the store (closest: google)"),
+    ("routes_page", "id", "nope", "No route nope in the store"),
+    ("checker_page", "feature", "support-reply", r"No feature support\-reply in the store (closest: support-reply"),
+])
+def test_a_link_to_a_record_the_store_lacks_says_so(app_env: Path, page: str, param: str, value: str,
+                                                    says: str) -> None:
+    at = app()
+    at.switch_page(f"compliance/ui/{page}.py")
+    at.query_params[param] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(w.value.startswith(says) and w.value.endswith("showing the first one instead.") for w in at.warning), \
+        [w.value for w in at.warning]

@@ -26,7 +26,7 @@ if not data.features or not data.routes or not data.categories:
     st.stop()
 
 features = [f.id for f in data.features]
-wanted = st.query_params.get("feature")
+wanted = state.linked("feature", features, "feature")
 c1, c2 = st.columns([2, 1])
 feature_id = c1.selectbox("Feature", features, index=features.index(wanted) if wanted in features else 0,
                           key="checker-feature")

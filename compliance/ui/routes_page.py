@@ -56,8 +56,8 @@ for row in frame[~frame["processor_differs"]].itertuples():
     st.markdown(f"- **{row.name}** (`{row.id}`), service *{row.service}*: the DPA with {row.processor} must "
                 "cover it.")
 
-selected = st.query_params.get("id")
 ids = list(frame["id"])
+selected = state.linked("id", ids, "route")
 choice = st.selectbox("Route details", ids, index=ids.index(selected) if selected in ids else 0)
 route = next(r for r in snap.dataset.routes if r.id == choice)
 detail = frame[frame["id"] == choice].iloc[0]

@@ -26,10 +26,11 @@ from compliance.policy.flows import FlowResult, evaluate_flows
 from compliance.policy.language import Vocabulary, policy_files, read_policy_dir
 from compliance.policy.matrix import Matrix, MatrixResult
 from compliance.policy.policyset import PolicySet
-from compliance.problems import ComplianceError, InvalidInput, Problem
+from compliance.problems import ComplianceError, InvalidInput, Problem, closest
 from compliance.store import Store
 from compliance.store import documents as d
 from compliance.store.audit import latest_event_id
+from compliance.ui.views import md_text
 
 ALLOW_COLOUR, DENY_COLOUR, NEUTRAL_COLOUR = "#0072B2", "#D55E00", "#999999"  # Okabe-Ito: colour-blind safe
 
@@ -255,3 +256,13 @@ def require_policies(snap: Snapshot) -> Compliance:
         st.page_link("compliance/ui/policies_page.py", label="See the policies page", icon=":material/rule:")
         st.stop()
     return snap.compliance
+
+
+def linked(param: str, known: list[str], kind: str) -> str | None:
+    """The record a link names (`?param=id`) when the store holds it; a warning, not a silent first record,
+    when it does not (a link from a bookmark or a colleague may name a record renamed or removed since)."""
+    wanted = st.query_params.get(param)
+    if wanted is None or wanted in known:
+        return wanted
+    st.warning(f"No {kind} {md_text(wanted)} in the store{closest(wanted, known)}; showing the first one instead.")
+    return None
