@@ -282,3 +282,10 @@ def test_a_link_to_a_record_the_store_lacks_says_so(app_env: Path, page: str, pa
     assert not at.exception, [e.value for e in at.exception]
     assert any(w.value.startswith(says) and w.value.endswith("showing the first one instead.") for w in at.warning), \
         [w.value for w in at.warning]
+
+
+def test_the_audit_check_is_shown_a_paragraph_per_finding(app_env: Path) -> None:
+    at = open_page("audit_page")
+    check = at.success[0].value
+    assert check.startswith("audit log intact: ") and "hash chain verified\n\nunkeyed: no audit key" in check
+    assert "unnoticed\n\nno checkpoint compared" in check

@@ -19,10 +19,8 @@ with state.problems_shown(), state.store().session() as session:
     report = verify_chain(session)  # on every visit: a log altered in the database shows at once
     summary = log_summary(session)
 
-if report.ok:
-    st.success(str(report))
-else:
-    st.error(str(report))
+# each line of the report is a paragraph: markdown would run single line breaks together into one sentence
+(st.success if report.ok else st.error)("\n\n".join(str(report).splitlines()))
 
 if not summary.events:
     st.info("No changes recorded yet.")
