@@ -14,6 +14,7 @@ from compliance.store import documents as d
 from compliance.store import taxonomy
 from compliance.store.edits import notice_record, record_announcement, record_doc, update_feature_legal_facts
 from compliance.store.enums import AiRisk, AiRole, Art50Duty, LegalBasis
+from compliance.store.limits import NAME_LEN, TEXT_LEN
 from compliance.ui import edit_form, state
 
 NOT_SET = "(not recorded)"
@@ -52,11 +53,12 @@ def legal_facts_form(features: list[d.Feature]) -> None:
         risk = c1.selectbox("AI Act risk class", risks, key=k("risk"), index=risks.index(ai.risk.value) if ai else 0)
         role = c2.selectbox("AI Act role", AiRole.values(), key=k("role"),
                             index=AiRole.values().index(ai.role.value) if ai else 1)
-        annex = c1.text_input("Annex III point", value=(ai.annex_iii or "") if ai else "", key=k("annex"))
+        annex = c1.text_input("Annex III point", value=(ai.annex_iii or "") if ai else "", key=k("annex"),
+                              max_chars=NAME_LEN)
         duties = c2.multiselect("Art. 50 duties", Art50Duty.values(), key=k("art50"),
                                 default=[x.value for x in ai.art50] if ai else [])
         disclosure = st.text_input("How the Art. 50 duties are met (disclosure)",
-                                   value=(ai.disclosure or "") if ai else "", key=k("disclosure"))
+                                   value=(ai.disclosure or "") if ai else "", key=k("disclosure"), max_chars=TEXT_LEN)
         reason = edit_form.reason_input(k("reason"))
         submitted = st.form_submit_button("Save legal facts", type="primary", key="records-save")
     edit_form.show(form.outcome)
@@ -95,7 +97,7 @@ def announcement_form(dataset: d.DataSet, in_use: list[str], wanted: str | None)
                                  key=k("processor"), format_func=lambda i: f"{providers[i].name} ({i})"
                                  + (" - receives customer data" if i in in_use else ""))
         day = edit_form.date_input("Announced on", date.today(), k("day"), where=c2)
-        url = st.text_input("Where it was announced (URL, optional)", key=k("url"), max_chars=2000)
+        url = st.text_input("Where it was announced (URL, optional)", key=k("url"), max_chars=TEXT_LEN)
         st.caption(f"Our notice period is {notice.notice_days} days: the processor may receive our customers' data "
                    "once it has passed (the policy's `processor.notice_elapsed`).")
         reason = edit_form.reason_input(k("reason"))
