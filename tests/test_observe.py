@@ -433,6 +433,14 @@ def test_the_example_telemetry_tells_the_whole_story(store: Store, tmp_path: Pat
     text = capsys.readouterr().out
     assert text.index("UNDECLARED DENY   clinic-notes-summary") < text.index("UNDECLARED allow  marketing-copy")
     assert "health-needs-baa" in text and "claude-vertex-eu" in text and "meeting-notes-summary" in text
+    assert cli(store, "observe", "report", "--format", "json") == 1
+    pairs = json.loads(capsys.readouterr().out)["pairs"]
+    opened = Compliance.open(database_url=store.engine.url.render_as_string(hide_password=False),
+                             data_dir=store.settings.data_dir, refresh=False)
+    order = {c.rule.id: c.index for c in opened.decider.rules}
+    opened.close()
+    ruled = [p["rules"] for p in pairs if p["decision"] and len(p["rules"]) > 1]
+    assert ruled and all(rules == sorted(rules, key=order.__getitem__) for rules in ruled)  # policy-set order
 
 
 def test_a_gzip_stream_cut_short_keeps_what_was_read(store: Store, tmp_path: Path) -> None:

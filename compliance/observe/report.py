@@ -227,9 +227,14 @@ def union_decision(decider: Decider, feature: d.Feature, route: str, on: date) -
         return None, [], ["the feature declares no categories, so there is nothing to decide"]
     decisions = [decider.decide(feature.id, c, route, on) for c in categories]
     denied = [x for x in decisions if not x.allowed]
+    order = {c.rule.id: c.index for c in decider.rules}  # the rules in policy-set order, as a decision lists them
+
+    def ranked(found: list[Any]) -> list[str]:
+        return sorted(dict.fromkeys(r for x in found for r in x.rules), key=lambda r: order.get(r, len(order)))
+
     if not denied:
-        return "allow", list(dict.fromkeys(r for x in decisions for r in x.rules)), []
-    rules = list(dict.fromkeys(r for x in denied for r in x.rules))
+        return "allow", ranked(decisions), []
+    rules = ranked(denied)
     reasons = [f"{x.category}: {x.reasons[0] if x.rules else x.reasons[-1]}" for x in denied]
     return "deny", rules, reasons
 
