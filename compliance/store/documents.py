@@ -367,6 +367,14 @@ class PriceOverride(_Doc):
     valid_until: Day | None = None
     note: Text
 
+    @model_validator(mode="after")
+    def _prices_or_discount(self) -> PriceOverride:
+        given = [name for name in ("input", "output", "cached_input") if getattr(self, name) is not None]
+        if self.discount is not None and given:  # data.md: absolute prices or a discount; both would hide one
+            raise ValueError(f"sets both absolute prices ({', '.join(given)}) and a discount: an override is one or "
+                             "the other, so remove the discount or the prices")
+        return self
+
 
 class Costs(_Doc):
     segments: list[CostSegment] = []  # YAML may also write a mapping keyed by segment id

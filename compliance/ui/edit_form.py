@@ -102,6 +102,15 @@ def date_input(label: str, value: date | None, widget_key: str, where: Any = st)
     return chosen if isinstance(chosen, date) else None
 
 
+def optional_number(label: str, value: float | None, widget_key: str, where: Any = st, **options: Any) -> float | None:
+    """A number field that may be emptied ("not set"). The browser lets a number input be cleared only when it was
+    created without a value, so the stored value goes in through the widget's state on the form's first draw."""
+    if widget_key not in st.session_state:
+        st.session_state[widget_key] = value
+    chosen = where.number_input(label, value=None, key=widget_key, **options)
+    return None if chosen is None else float(chosen)
+
+
 def reason_input(widget_key: str) -> str:
     return st.text_input(REASON_LABEL, key=widget_key, max_chars=REASON_LEN,
                          placeholder="e.g. renewed DPA v3 received from vendor, ticket LEGAL-123")

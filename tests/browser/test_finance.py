@@ -65,6 +65,29 @@ def pick(page: Any, label: str, option: str) -> None:
     after_rerun(page, lambda: page.keyboard.press("Enter"))
 
 
+def test_finance_replaces_a_discount_by_absolute_prices(page: Any, server: RunningApp) -> None:
+    """Emptying a field means "not set"; prices and a discount together are refused, nothing written."""
+    visit(page, server, "costs", "Price overrides")
+    pick(page, "Override", "aws-edp-2026: aws / eu.anthropic.claude-sonnet-4-5-20250929-v1:0")
+    page.get_by_label("Input price", exact=True).fill("2.0000")
+    page.get_by_label("Output price", exact=True).fill("10.0000")
+    page.get_by_label(REASON_LABEL, exact=True).first.fill("both at once")
+    after_rerun(page, lambda: page.get_by_role("button", name="Save price override").click())
+    page.get_by_text("sets both absolute prices (input, output) and a discount", exact=False).first.wait_for()
+    override = next(o for o in stored(server).costs.price_overrides if o.id == "aws-edp-2026")
+    assert (override.input, override.output, override.discount) == (None, None, 0.08)  # refused: unchanged
+    discount = page.get_by_label("Discount", exact=True)
+    discount.fill("")
+    discount.press("Tab")
+    assert discount.input_value() == ""  # stays empty: the field can say "not set"
+    page.get_by_label(REASON_LABEL, exact=True).first.fill("EDP ended; list prices now negotiated, ticket FIN-9")
+    after_rerun(page, lambda: page.get_by_role("button", name="Save price override").click())
+    page.get_by_text("Saved price override aws-edp-2026").first.wait_for()
+    override = next(o for o in stored(server).costs.price_overrides if o.id == "aws-edp-2026")
+    assert (override.input, override.output, override.discount) == (2.0, 10.0, None)
+    assert not exceptions(page)
+
+
 def test_finance_edits_a_price_override_and_sees_the_cost_move(page: Any, server: RunningApp) -> None:
     visit(page, server, "costs", "Price overrides")  # the app seeds its store on first use
     before_cost = feature_costs(stored(server), date.today(), strict=False).set_index("feature")
