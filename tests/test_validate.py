@@ -228,11 +228,3 @@ def test_a_per_model_premium_must_be_a_number(data_dir: Path) -> None:
     problem = only(problems_in(data_dir))
     assert problem.field == "routes[openai-direct-eu].regional_premium_models.gpt-5"
 
-
-def test_a_price_override_with_prices_and_a_discount_is_a_problem(data_dir: Path) -> None:
-    path = data_dir / "costs.yaml"
-    replace_in(path, "    discount: 0.08\n", "    discount: 0.08\n    input: 2.0\n")
-    problem = only(problems_in(data_dir))
-    assert problem.file.endswith("costs.yaml") and problem.line == line_of(path, "  - id: aws-edp-2026")
-    assert "aws-edp-2026" in problem.field
-    assert "sets both absolute prices (input) and a discount" in problem.message

@@ -369,10 +369,10 @@ class PriceOverride(_Doc):
 
     @model_validator(mode="after")
     def _prices_or_discount(self) -> PriceOverride:
-        given = [name for name in ("input", "output", "cached_input") if getattr(self, name) is not None]
-        if self.discount is not None and given:  # data.md: absolute prices or a discount; both would hide one
-            raise ValueError(f"sets both absolute prices ({', '.join(given)}) and a discount: an override is one or "
-                             "the other, so remove the discount or the prices")
+        """data.md: absolute prices or a discount. Both would hide one of them; neither changes no price."""
+        absolute = any(v is not None for v in (self.input, self.output, self.cached_input))
+        if absolute == (self.discount is not None):
+            raise ValueError("give either absolute prices (input/output) or a discount, not both and not neither")
         return self
 
 

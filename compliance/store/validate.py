@@ -52,6 +52,8 @@ def describe_error(error: Any) -> str:
     elif kind == "string_pattern_mismatch":
         message = "must be lower-case letters, digits, '.', '_' or '-', starting with a letter or digit"
     value = error.get("input")
+    if kind == "value_error" and isinstance(value, dict):  # a record's own check: its message says it all
+        return message
     if isinstance(value, (dict, list)):
         return f"{message} (got a {'mapping' if isinstance(value, dict) else 'list'})"
     shown = repr(value)
@@ -327,11 +329,7 @@ def _check_references(reader: _Reader, located: dict[str, list[_Located]]) -> No
                                   f"category {key!r} is listed twice in this flow", f.id)
 
     for entry in located["price_overrides"]:
-        o = entry.item
-        absolute = any(v is not None for v in (o.input, o.output, o.cached_input))
-        if absolute == (o.discount is not None):
-            reader.report(entry.doc, entry.path, "give either absolute prices (input/output) or a discount, "
-                          "not both and not neither", o.id)
+        o = entry.item  # prices or a discount: checked by the document itself (PriceOverride), as on an edit
         if o.valid_from and o.valid_until and o.valid_until < o.valid_from:
             reader.report(entry.doc, (*entry.path, "valid_until"), "ends before it starts", o.id)
 

@@ -73,7 +73,7 @@ def test_finance_replaces_a_discount_by_absolute_prices(page: Any, server: Runni
     page.get_by_label("Output price", exact=True).fill("10.0000")
     page.get_by_label(REASON_LABEL, exact=True).first.fill("both at once")
     after_rerun(page, lambda: page.get_by_role("button", name="Save price override").click())
-    page.get_by_text("sets both absolute prices (input, output) and a discount", exact=False).first.wait_for()
+    page.get_by_text("give either absolute prices (input/output) or a discount, not both", exact=False).first.wait_for()
     override = next(o for o in stored(server).costs.price_overrides if o.id == "aws-edp-2026")
     assert (override.input, override.output, override.discount) == (None, None, 0.08)  # refused: unchanged
     discount = page.get_by_label("Discount", exact=True)
