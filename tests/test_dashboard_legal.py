@@ -62,6 +62,28 @@ def test_an_emptied_cost_cell_is_a_message_not_a_traceback(app_env: Path) -> Non
     assert len(events(app_env)) == before
 
 
+def test_a_fraction_in_a_whole_number_field_is_refused_not_truncated(app_env: Path) -> None:
+    at = open_page("costs_page")
+    before = len(events(app_env))
+    at.session_state["segment-editor"] = {"edited_rows": {1: {"users": 12000.7}}, "added_rows": [],
+                                          "deleted_rows": []}
+    at.number_input(key="projection-months").set_value(2.5)
+    at.text_input(key="costs-reason-0").set_value("forecast")
+    at.button(key="costs-save").click().run()
+    no_traceback(at)
+    message = " ".join(e.value for e in at.error)
+    assert "segment consumer: users must be a whole number (got 12000.7)" in message
+    assert "Projection months must be a whole number from 1 to 240 (got 2.5)" in message
+    assert len(events(app_env)) == before  # nothing saved, not 12000 and 2 months
+
+
+def test_a_fractional_look_ahead_is_refused_not_truncated(app_env: Path) -> None:
+    at = open_page("overview_page")
+    at.number_input(key="overview-within").set_value(7.5).run()
+    assert not at.exception
+    assert any("whole number of days" in e.value and "(got 7.5)" in e.value for e in at.error)
+
+
 def test_a_refused_save_redraws_the_stored_values_and_the_next_save_keeps_both_changes(app_env: Path) -> None:
     at = google(open_page("providers_page"))
     store = store_of(app_env)

@@ -247,15 +247,16 @@ if "segment-versions" not in st.session_state:
     st.session_state["segment-versions"] = versions
     st.session_state["projection-version"] = proj_version
 columns = ["users", "monthly_growth", "active_share", "revenue_per_user_month", "other_cogs_per_user_month"]
-inputs = pd.DataFrame([{"segment": s.id, **{c: getattr(s, c) for c in columns}} for s in data.costs.segments])
+# users as floats: a fraction typed into a whole-number cell arrives as typed and is refused, never truncated
+inputs = pd.DataFrame([{"segment": s.id, **{c: float(getattr(s, c)) for c in columns}} for s in data.costs.segments])
 scenarios = pd.DataFrame([{"scenario": k, "annual_decline": v} for k, v in data.costs.projection.scenarios.items()],
                          columns=["scenario", "annual_decline"])
 reason_key = f"costs-reason-{st.session_state.get('costs-saves', 0)}"  # a new key after each save: emptied
 with st.form("cost-inputs"):
     edited = st.data_editor(inputs, key="segment-editor", hide_index=True, disabled=["segment"], width="stretch")
     edited_scenarios = st.data_editor(scenarios, key="scenario-editor", hide_index=True, disabled=["scenario"])
-    months = st.number_input("Projection months (1-240)", value=data.costs.projection.months, step=1,
-                             key="projection-months")
+    months = st.number_input("Projection months (1-240)", value=float(data.costs.projection.months), step=1.0,
+                             format="%g", key="projection-months")  # a float widget: 2.5 arrives as 2.5, refused
     months_slot = st.empty()
     reason = edit_form.reason_input(reason_key)
     save = st.form_submit_button("Save inputs", type="primary", key="costs-save")
@@ -269,6 +270,8 @@ def _numbers(before: dict[str, Any], after: dict[str, Any], label: str) -> tuple
         value = after[c]
         if value is None or pd.isna(value):
             empty.append(f"{label}: {c.replace('_', ' ')} is empty; enter a number")
+        elif c == "users" and float(value) != int(value):
+            empty.append(f"{label}: users must be a whole number (got {value:g})")
         elif value != before[c]:
             changes[c] = int(value) if c == "users" else float(value)
     return changes, empty
@@ -288,7 +291,7 @@ if save:
             problems.append(f"scenario {row['scenario']}: annual decline is empty; enter a fraction such as 0.5")
         else:
             new_scenarios[str(row["scenario"])] = float(row["annual_decline"])
-    if not 1 <= months <= 240:
+    if not 1 <= months <= 240 or months != int(months):
         months_slot.error(f"Projection months must be a whole number from 1 to 240 (got {months:g}).")
         problems.append(f"projection months must be from 1 to 240 (got {months:g})")
     try:

@@ -30,10 +30,11 @@ with state.problems_shown():
     snap = state.snapshot_at(key)
 data = snap.dataset
 figures = headline(data, today)
-within = st.number_input("Look ahead (days)", value=60, step=30, key="overview-within",
+within = st.number_input("Look ahead (days)", value=60.0, step=30.0, format="%g", key="overview-within",
                          help="Alerts for agreements, certifications, exceptions and reviews ending within this window")
-if within < 0 or within > state.LOOKAHEAD_DAYS:
-    st.error(f"The window is a number of days from 0 to {state.LOOKAHEAD_DAYS:,} (got {within:,.0f}); showing 60.")
+if within < 0 or within > state.LOOKAHEAD_DAYS or within != int(within):  # a float widget: 7.5 is refused, not 7
+    st.error(f"The window is a whole number of days from 0 to {state.LOOKAHEAD_DAYS:,} (got {within:,g}); "
+             "showing 60.")
     within = 60
 window = int(within)
 alerts = state.alerts(key, today, window)
