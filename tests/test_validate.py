@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from compliance.problems import Problem
 from compliance.store.validate import read_data_dir
 from tests.helpers import line_of, replace_in
@@ -228,3 +230,158 @@ def test_a_per_model_premium_must_be_a_number(data_dir: Path) -> None:
     problem = only(problems_in(data_dir))
     assert problem.field == "routes[openai-direct-eu].regional_premium_models.gpt-5"
 
+
+MIXED = {  # per-record mistakes and reference mistakes side by side; the comments are what validate must say
+    "providers.yaml": """\
+providers:
+  - id: p1
+    name: One
+    transfer_mechanism: bogus
+  - id: p2
+    name: Two
+  - id: p3
+    name: Three
+    hq_country: 12345
+  - id: p1
+    name: One again
+""",  # 4: enum; 9: type; 10: duplicate of the p1 that failed its own checks
+    "routes.yaml": """\
+routes:
+  - id: r1
+    name: R one
+    model_provider: p2
+    processor: p9
+    service: API
+    residency: eu
+    zero_data_retention: false
+    trains_on_inputs: false
+    status: approved
+  - id: r2
+    name: R two
+    model_provider: p8
+    processor: p3
+    service: API
+    residency: mars
+    zero_data_retention: false
+    trains_on_inputs: false
+    status: approved
+""",  # 5: unknown p9; 13: unknown p8 on a route with its own mistake (16: enum); p3 exists, though broken
+    "categories.yaml": """\
+categories:
+  - key: user
+    name: User
+    sensitivity: moderate
+  - key: user.name
+    name: Name
+    sensitivity: extreme
+  - key: org.secret
+    name: Secret
+    sensitivity: extreme
+""",  # 7, 10: enum; 8: parent 'org' is missing
+    "features.yaml": """\
+features:
+  - id: f1
+    name: F one
+    segment: b2b
+    human_review: false
+    flows:
+      - route: r7
+        categories: [user.zzz, user.name]
+      - route: r2
+        categories: [org.secret]
+  - id: f2
+    name: F two
+    segment: alien
+    human_review: false
+    flows:
+      - route: r8
+        categories: [user]
+""",  # 7: unknown route; 8: unknown category; 13: enum; 16: unknown route in a feature with its own mistake
+    "costs.yaml": """\
+segments:
+  - id: s1
+    users: many
+    revenue_per_user_month: 10
+    features: [f1, f9, f2]
+""",  # 3: type; 5: unknown f9 (f2 exists, though broken)
+    "subprocessors.yaml": """\
+notice:
+  announcements:
+    - processor: p7
+      announced_on: soon
+    - processor: p1
+      announced_on: 2026-01-01
+""",  # 3: unknown p7 in a notice with its own mistake (4: not a date); p1 exists
+}
+MIXED_PROBLEMS = [
+    ("categories.yaml", 7, "categories[user.name].sensitivity", "must be one of"),
+    ("categories.yaml", 8, "categories[org.secret].key", "parent category 'org' is missing"),
+    ("categories.yaml", 10, "categories[org.secret].sensitivity", "must be one of"),
+    ("costs.yaml", 3, "segments[s1].users", "valid integer"),
+    ("costs.yaml", 5, "segments[s1].features[1]", "unknown feature 'f9'"),
+    ("features.yaml", 7, "features[f1].flows[0].route", "unknown route 'r7'"),
+    ("features.yaml", 8, "features[f1].flows[0].categories[0]", "unknown category 'user.zzz'"),
+    ("features.yaml", 13, "features[f2].segment", "must be one of"),
+    ("features.yaml", 16, "features[f2].flows[0].route", "unknown route 'r8'"),
+    ("providers.yaml", 4, "providers[p1].transfer_mechanism", "must be one of"),
+    ("providers.yaml", 9, "providers[p3].hq_country", "valid string"),
+    ("providers.yaml", 10, "providers[p1].id", "duplicate provider id 'p1' (first at "),
+    ("routes.yaml", 5, "routes[r1].processor", "unknown provider 'p9'"),
+    ("routes.yaml", 13, "routes[r2].model_provider", "unknown provider 'p8'"),
+    ("routes.yaml", 16, "routes[r2].residency", "must be one of"),
+    ("subprocessors.yaml", 3, "notice.announcements[0].processor", "unknown provider 'p7'"),
+    ("subprocessors.yaml", 4, "notice.announcements[0].announced_on", "date"),
+]
+
+
+def write_mixed(directory: Path) -> Path:
+    directory.mkdir()
+    for name, text in MIXED.items():
+        (directory / name).write_text(text)
+    return directory
+
+
+def assert_mixed_problems(problems: list[Problem]) -> None:
+    found = sorted((Path(p.file).name, p.line, p.field, p.message) for p in problems)
+    assert [(f, line, field) for f, line, field, _ in found] == [(f, line, field) for f, line, field, _ in
+                                                                 MIXED_PROBLEMS], [str(p) for p in problems]
+    for (*_, message), (*_, expected) in zip(found, MIXED_PROBLEMS, strict=True):
+        assert expected in message
+
+
+def test_reference_mistakes_are_listed_beside_per_record_mistakes(tmp_path: Path) -> None:
+    """A type or enum mistake hides no dangling reference or duplicate id, in its own record or another;
+    a reference to a record that exists but has mistakes of its own is not reported as unknown."""
+    assert_mixed_problems(problems_in(write_mixed(tmp_path / "mixed")))
+
+
+def test_a_load_of_a_folder_with_both_kinds_of_mistakes_lists_them_all_and_changes_nothing(
+    tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from compliance.cli import main
+    from compliance.config import Settings
+    from compliance.store import Store
+    from compliance.store.audit import count_events
+
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    monkeypatch.setenv("COMPLIANCE_DATABASE_URL", url)
+    monkeypatch.setenv("COMPLIANCE_DATA_DIR", str(data_dir))
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    (policies / "allow.yaml").write_text("rules:\n  - id: ok\n    effect: allow\n    reason: fine\n")
+    assert main(["init"]) == 0
+    store = Store.open(Settings(database_url=url, data_dir=data_dir, policy_dir=policies), seed=False)
+    before = store.read()
+    with store.snapshot() as session:
+        events = count_events(session)
+    capsys.readouterr()
+
+    code = main(["--policies", str(policies), "load", str(write_mixed(tmp_path / "mixed"))])
+    err = capsys.readouterr().err
+    assert code == 2 and f"{len(MIXED_PROBLEMS)} problems found; nothing was changed" in err
+    for file, line, field, _ in MIXED_PROBLEMS:
+        assert f"{file}:{line}: {field}: " in err
+    assert store.read() == before
+    with store.snapshot() as session:
+        assert count_events(session) == events
+    store.dispose()

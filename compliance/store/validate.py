@@ -61,12 +61,30 @@ def describe_error(error: Any) -> str:
 
 
 @dataclass
+class _Unparsed:
+    """A record that failed its own checks: its raw mapping and where its errors are, so its
+    references can still be checked (a type error must not hide a dangling reference)."""
+
+    doc: YamlDocument
+    path: PathKey
+    raw: dict[str, Any]
+    errors: list[tuple[Any, ...]]
+
+    def has_error_at(self, path: PathKey) -> bool:
+        """Whether a field on `path` (or a field containing it) has a problem of its own already."""
+        return any(loc and tuple(path[:len(loc)]) == loc for loc in self.errors)
+
+
+@dataclass
 class _Reader:
     """Collects problems while turning YAML documents into validated items."""
 
     problems: list[Problem]
     declared: dict[str, set[str]] = field(default_factory=dict)
     unreadable: set[str] = field(default_factory=set)
+    # every record whose id is readable, parsed or not, in file order (for duplicate ids)
+    places: dict[str, list[tuple[YamlDocument, PathKey, str]]] = field(default_factory=dict)
+    unparsed: dict[str, list[_Unparsed]] = field(default_factory=dict)
 
     def field_name(self, path: PathKey, label: str | None) -> str:
         parts: list[str] = []
@@ -97,14 +115,17 @@ class _Reader:
                 label = value if isinstance(value, str) else None
                 if label:  # references to a record with other mistakes are not reported again
                     self.declared.setdefault(section, set()).add(label)
+                    self.places.setdefault(section, []).append((doc, path, label))
             else:
                 self.report(doc, path, "must be a mapping")
                 continue
             try:
                 good.append((path, model.model_validate(item)))
             except ValidationError as exc:
-                for error in exc.errors():
-                    self.report(doc, (*path, *_without_tags(error["loc"])), describe_error(error), label)
+                locs = [_without_tags(error["loc"]) for error in exc.errors()]
+                for error, loc in zip(exc.errors(), locs, strict=True):
+                    self.report(doc, (*path, *loc), describe_error(error), label)
+                self.unparsed.setdefault(section, []).append(_Unparsed(doc, path, item, locs))
         return good
 
     def single(self, doc: YamlDocument, section: str, model: type[BaseModel], raw: Any) -> BaseModel | None:
@@ -115,6 +136,9 @@ class _Reader:
         except ValidationError as exc:
             for error in exc.errors():
                 self.report(doc, (section, *error["loc"]), describe_error(error))
+            if isinstance(raw, dict):
+                self.unparsed.setdefault(section, []).append(
+                    _Unparsed(doc, (section,), raw, [tuple(error["loc"]) for error in exc.errors()]))
             return None
 
 
@@ -205,7 +229,13 @@ def read_data_dir(directory: Path) -> tuple[d.DataSet | None, list[Problem], dic
         _check_projection(reader, costs_doc, projection)
     notice_doc = docs.get("subprocessors.yaml")
     if notice is not None and notice_doc is not None:
-        _check_notice(reader, notice_doc, notice)
+        _check_notice(reader, notice_doc, [(i, a.processor) for i, a in enumerate(notice.announcements)])
+    for unparsed in reader.unparsed.get("notice", []):  # a notice with mistakes: its readable processors
+        raw = unparsed.raw.get("announcements")
+        _check_notice(reader, unparsed.doc, [
+            (i, a["processor"]) for i, a in enumerate(raw if isinstance(raw, list) else [])
+            if isinstance(a, dict) and isinstance(a.get("processor"), str)
+            and not unparsed.has_error_at(("announcements", i, "processor"))])
     if problems:
         return None, problems, docs
     overrides = [x.item for x in located["price_overrides"]]
@@ -234,27 +264,24 @@ def read_data_dir(directory: Path) -> tuple[d.DataSet | None, list[Problem], dic
     return dataset, [], docs
 
 
-def _unique(reader: _Reader, entries: list[_Located], key: str, what: str) -> set[str]:
-    seen: dict[str, _Located] = {}
-    for entry in entries:
-        value = getattr(entry.item, key)
-        if value is None:
-            continue
+def _unique(reader: _Reader, section: str, key: str, what: str) -> None:
+    """Each id once, over every record whose id is readable (one with other mistakes too)."""
+    seen: dict[str, tuple[YamlDocument, PathKey]] = {}
+    for doc, path, value in reader.places.get(section, []):
         if value in seen:
-            first = seen[value]
-            reader.report(entry.doc, (*entry.path, key),
-                          f"duplicate {what} {value!r} (first at {first.doc.file}:{first.doc.line_of(first.path)})",
+            first_doc, first_path = seen[value]
+            reader.report(doc, (*path, key),
+                          f"duplicate {what} {value!r} (first at {first_doc.file}:{first_doc.line_of(first_path)})",
                           value)
         else:
-            seen[value] = entry
-    return set(seen)
+            seen[value] = (doc, path)
 
 
 def _check_references(reader: _Reader, located: dict[str, list[_Located]]) -> None:
     for section, what in (("providers", "provider id"), ("routes", "route id"), ("categories", "category key"),
                           ("features", "feature id"), ("segments", "segment id"),
                           ("price_overrides", "price override id"), ("evals", "eval id")):
-        _unique(reader, located[section], ITEM_KEY.get(section, "id"), what)
+        _unique(reader, section, ITEM_KEY.get(section, "id"), what)
     providers = reader.declared.get("providers", set())
     routes = reader.declared.get("routes", set())
     categories = reader.declared.get("categories", set())
@@ -262,10 +289,23 @@ def _check_references(reader: _Reader, located: dict[str, list[_Located]]) -> No
 
     sections = {"provider": "providers", "route": "routes", "category": "categories", "feature": "features"}
 
-    def missing(entry: _Located, path: PathKey, value: str, known: set[str], what: str) -> None:
+    def missing(entry: _Located | _Unparsed, path: PathKey, value: str, known: set[str], what: str) -> None:
         if value not in known and sections[what] not in reader.unreadable:
+            label = entry.raw.get("id") if isinstance(entry, _Unparsed) else getattr(entry.item, "id", None)
             reader.report(entry.doc, (*entry.path, *path), f"unknown {what} {value!r}{closest(value, known)}",
-                          getattr(entry.item, "id", None))
+                          label if isinstance(label, str) else None)
+
+    known_ids = {"provider": providers, "route": routes, "category": categories, "feature": features}
+    for section, records in reader.unparsed.items():
+        for record in records if section in ITEM_MODELS else []:
+            for path, value, what in _raw_references(section, record.raw):
+                if not record.has_error_at(path):
+                    missing(record, path, value, known_ids[what], what)
+            key = record.raw.get("key")
+            if section == "categories" and isinstance(key, str) and "." in key and not record.has_error_at(("key",)):
+                parent = key.rsplit(".", 1)[0]
+                if parent not in categories:
+                    reader.report(record.doc, (*record.path, "key"), f"parent category {parent!r} is missing", key)
 
     for entry in located["providers"]:
         p = entry.item
@@ -348,6 +388,35 @@ def _check_references(reader: _Reader, located: dict[str, list[_Located]]) -> No
                               f"route {e.route!r} does not serve model {e.model!r}{closest(e.model, served)}", e.id)
 
 
+def _raw_references(section: str, raw: dict[str, Any]) -> list[tuple[PathKey, str, str]]:
+    """The ids a record that failed its own checks refers to: (field path, id, kind), where readable."""
+    found: list[tuple[PathKey, str, str]] = []
+
+    def add(path: PathKey, value: Any, what: str) -> None:
+        if isinstance(value, str):
+            found.append((path, value, what))
+
+    def each(path: PathKey, values: Any, what: str) -> None:
+        for i, value in enumerate(values if isinstance(values, list) else []):
+            add((*path, i), value, what)
+
+    if section == "routes":
+        add(("model_provider",), raw.get("model_provider"), "provider")
+        add(("processor",), raw.get("processor"), "provider")
+    elif section == "features":
+        flows = raw.get("flows")
+        for i, flow in enumerate(flows if isinstance(flows, list) else []):
+            if isinstance(flow, dict):
+                add(("flows", i, "route"), flow.get("route"), "route")
+                each(("flows", i, "categories"), flow.get("categories"), "category")
+    elif section == "segments":
+        each(("features",), raw.get("features"), "feature")
+    elif section == "evals":
+        add(("feature",), raw.get("feature"), "feature")
+        add(("route",), raw.get("route"), "route")
+    return found
+
+
 def _check_models(reader: _Reader, entry: _Located) -> None:
     """A route's models: each id once; a successor is another model (it may be served elsewhere)."""
     r = entry.item
@@ -392,17 +461,17 @@ def _check_projection(reader: _Reader, doc: YamlDocument, projection: d.Projecti
                 reader.report(doc, ("projection", "tier_scenarios", tier, name), f"unknown scenario {name!r}")
 
 
-def _check_notice(reader: _Reader, doc: YamlDocument, notice: d.Notice) -> None:
+def _check_notice(reader: _Reader, doc: YamlDocument, announced: list[tuple[int, str]]) -> None:
+    """Each announcement's processor, given by its position in the notice's list, is a known provider, once."""
     providers = reader.declared.get("providers", set())
     seen: set[str] = set()
-    for i, announcement in enumerate(notice.announcements):
+    for i, processor in announced:
         path = ("notice", "announcements", i, "processor")
-        if "providers" not in reader.unreadable and announcement.processor not in providers:
-            reader.report(doc, path, f"unknown provider {announcement.processor!r}"
-                          f"{closest(announcement.processor, providers)}")
-        elif announcement.processor in seen:
-            reader.report(doc, path, f"{announcement.processor!r} is announced twice; keep the first announcement")
-        seen.add(announcement.processor)
+        if "providers" not in reader.unreadable and processor not in providers:
+            reader.report(doc, path, f"unknown provider {processor!r}{closest(processor, providers)}")
+        elif processor in seen:
+            reader.report(doc, path, f"{processor!r} is announced twice; keep the first announcement")
+        seen.add(processor)
 
 
 def declared_ids(docs: dict[str, YamlDocument]) -> dict[str, set[str]]:
