@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -157,3 +158,113 @@ def test_yaml_syntax_error_in_a_policy_names_the_line() -> None:
 
 def test_good_rule_is_valid() -> None:
     assert messages(GOOD_RULE) == []
+
+
+MIXED_POLICY = """\
+rules:
+  - id: r-a
+    effect: deny
+    reason: x
+    match: {routes: [r9]}
+  - id: r-b
+    effect: deny
+    waivable: false
+    reason: x
+    match: {routes: [r9]}
+  - id: r-c
+    effect: allow
+    reason: x
+    when:
+      - route.residencey: {eq: eu}
+  - id: r-a
+    effect: deny
+    reason: y
+    match: {features: [nope]}
+exceptions:
+  - id: e1
+    waives: r-b
+    feature: code-assistant
+    categories: [org.public]
+    routes: [claude-direct]
+    approved_by: dpo@x
+    granted_on: 2026-02-01
+    expires_on: 2026-12-31
+  - id: e2
+    waives: r-c
+    feature: nope
+    categories: [org.public]
+    routes: [claude-direct]
+    approved_by: dpo@x
+    granted_on: 2026-02-01
+    expires_on: 2026-12-31
+  - id: e1
+    waives: r-a
+    feature: code-assistant
+    categories: [org.public]
+    routes: [claude-direct]
+    granted_on: 2026-02-01
+    expires_on: 2026-12-31
+"""
+MIXED_POLICY_PROBLEMS = [  # (line, field, part of the message)
+    (5, "r-a.match.routes[0]", "unknown route 'r9'"),
+    (10, "r-b.match.routes[0]", "unknown route 'r9'"),
+    (15, "r-c.when[0].route.residencey", "unknown fact path"),
+    (16, "r-a.id", "duplicate rule id 'r-a' (first at "),
+    (19, "r-a.match.features[0]", "unknown feature 'nope'"),
+    (22, "e1.waives", "rule 'r-b' is not waivable"),
+    (30, "e2.waives", "rule 'r-c' is an allow rule"),
+    (31, "e2.feature", "unknown feature 'nope'"),
+    (37, "e1.approved_by", "required field is missing"),
+    (37, "e1.id", "duplicate exception id 'e1' (first at "),
+]
+
+
+def test_an_exception_is_checked_against_a_rule_with_mistakes_of_its_own(tmp_path: Path) -> None:
+    """A rule's own mistake (an unknown route, a duplicate id) or the exception's own mistake hides
+    neither the exception's waives check nor a duplicate's mistakes: all are listed in one run."""
+    (tmp_path / "mixed.yaml").write_text(MIXED_POLICY)
+    dataset, _, _ = read_data_dir(EXAMPLE_DATA)
+    assert dataset is not None
+    policies, problems = read_policy_dir(tmp_path, Vocabulary.of(dataset), today=date(2026, 6, 1))
+    assert policies is None
+    found = sorted((p.line or 0, p.field, p.message) for p in problems)
+    assert [(line, field) for line, field, _ in found] == [(line, field) for line, field, _ in
+                                                           MIXED_POLICY_PROBLEMS], [str(p) for p in problems]
+    for (*_, message), (*_, expected) in zip(found, MIXED_POLICY_PROBLEMS, strict=True):
+        assert expected in message
+    assert all(p.file.endswith("mixed.yaml") for p in problems)
+
+
+def test_a_load_with_such_a_policy_set_lists_every_problem_and_changes_nothing(
+    tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from compliance.cli import main
+    from compliance.config import Settings
+    from compliance.store import Store
+    from compliance.store.audit import count_events
+    from tests.helpers import replace_in
+
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    monkeypatch.setenv("COMPLIANCE_DATABASE_URL", url)
+    monkeypatch.setenv("COMPLIANCE_DATA_DIR", str(data_dir))
+    assert main(["init"]) == 0
+    store = Store.open(Settings(database_url=url, data_dir=data_dir, policy_dir=tmp_path), seed=False)
+    before = store.read()
+    with store.snapshot() as session:
+        events = count_events(session)
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    (policies / "mixed.yaml").write_text(MIXED_POLICY)
+    replace_in(data_dir / "features.yaml", "  - id: code-assistant\n    name: Coding assistant",
+               "  - id: code-assistant\n    name: Coding assistant (renamed)")  # the load would change this
+    capsys.readouterr()
+
+    code = main(["--policies", str(policies), "load", str(data_dir)])
+    err = capsys.readouterr().err
+    assert code == 2 and f"{len(MIXED_POLICY_PROBLEMS)} problems found; nothing was changed" in err
+    for line, field, expected in MIXED_POLICY_PROBLEMS:
+        assert f"mixed.yaml:{line}: {field}: " in err and expected in err
+    assert store.read() == before
+    with store.snapshot() as session:
+        assert count_events(session) == events
+    store.dispose()

@@ -312,6 +312,8 @@ class _FileReader:
 
     # --- exceptions --------------------------------------------------------------------
     def exception(self, raw: Any, path: PathKey) -> tuple[PolicyException | None, dict[str, Any]]:
+        """The exception, or None when it has problems; with its id, label and `waives` where readable,
+        so the set can still check its id and the rule it waives (one mistake hides no other)."""
         if not isinstance(raw, dict):
             self.report(path, "exceptions", "an exception must be a mapping")
             return None, {}
@@ -377,14 +379,15 @@ class _FileReader:
                         f"has no granted_on, so its {MAX_EXCEPTION_DAYS} days count from today ({self.today}): it "
                         f"would run {(expires - self.today).days} days; give granted_on or an earlier expires_on")
             ok = False
+        info = {"id": exc_id, "waives": waives, "waives_path": (*path, "waives"), "label": label}
         if not ok:
-            return None, {}
+            return None, info
         return PolicyException(
             id=exc_id, waives=waives, feature=feature, categories=tuple(lists["categories"]),
             routes=frozenset(lists["routes"]), approved_by=approved_by, granted_on=granted, expires_on=expires,
             ticket=raw.get("ticket"), justification=raw.get("justification"), file=self.doc.file,
             line=self.doc.line_of(path),
-        ), {"waives_path": (*path, "waives"), "label": label}
+        ), info
 
 
 class _Invalid:
@@ -421,8 +424,9 @@ def build_policy_set(docs: list[YamlDocument], vocabulary: Vocabulary, *, digest
     problems: list[Problem] = []
     policy_set = PolicySet(digest=digest, files=[doc.file for doc in docs])
     rule_places: dict[str, tuple[str, int | None]] = {}
+    rule_heads: dict[str, tuple[Any, Any]] = {}  # rule id -> its effect and waivable as written (first one)
     exception_places: dict[str, tuple[str, int | None]] = {}
-    pending: list[tuple[_FileReader, PolicyException, dict[str, Any]]] = []
+    pending: list[tuple[_FileReader, PolicyException | None, dict[str, Any]]] = []
     for doc in docs:
         if doc.data is None:
             continue
@@ -444,44 +448,48 @@ def build_policy_set(docs: list[YamlDocument], vocabulary: Vocabulary, *, digest
         raw_rules: list[Any] = doc.data["rules"] if isinstance(doc.data.get("rules"), list) else []
         for i, raw in enumerate(raw_rules):
             rule_id = raw.get("id") if isinstance(raw, dict) else None
-            if isinstance(rule_id, str):
+            duplicate = False
+            if isinstance(raw, dict) and isinstance(rule_id, str):
                 if rule_id in rule_places:
                     first_file, first_line = rule_places[rule_id]
                     reader.report(("rules", i, "id"), f"{rule_id}.id",
                                   f"duplicate rule id {rule_id!r} (first at {first_file}:{first_line})")
-                    continue
-                rule_places[rule_id] = (doc.file, doc.line_of(("rules", i)))
-            rule = reader.rule(raw, ("rules", i), len(policy_set.rules), name)
-            if rule is not None:
+                    duplicate = True
+                else:
+                    rule_places[rule_id] = (doc.file, doc.line_of(("rules", i)))
+                    rule_heads[rule_id] = (raw.get("effect"), raw.get("waivable", True))
+            rule = reader.rule(raw, ("rules", i), len(policy_set.rules), name)  # a duplicate's mistakes count too
+            if rule is not None and not duplicate:
                 policy_set.rules.append(rule)
         raw_exceptions: list[Any] = doc.data["exceptions"] if isinstance(doc.data.get("exceptions"), list) else []
         for i, raw in enumerate(raw_exceptions):
             exc, info = reader.exception(raw, ("exceptions", i))
-            if exc is None:
-                continue
-            if exc.id in exception_places:
-                first_file, first_line = exception_places[exc.id]
-                reader.report(("exceptions", i, "id"), f"{exc.id}.id",
-                              f"duplicate exception id {exc.id!r} (first at {first_file}:{first_line})")
-                continue
-            exception_places[exc.id] = (doc.file, exc.line)
-            pending.append((reader, exc, info))
+            exc_id = info.get("id")
+            if isinstance(exc_id, str):
+                if exc_id in exception_places:
+                    first_file, first_line = exception_places[exc_id]
+                    reader.report(("exceptions", i, "id"), f"{exc_id}.id",
+                                  f"duplicate exception id {exc_id!r} (first at {first_file}:{first_line})")
+                    continue
+                exception_places[exc_id] = (doc.file, doc.line_of(("exceptions", i)))
+            if isinstance(info.get("waives"), str):
+                pending.append((reader, exc, info))
 
     rules_by_id = {r.id: r for r in policy_set.rules}
     for reader, exc, info in pending:
-        rule = rules_by_id.get(exc.waives)
-        label = info["label"]
-        if exc.waives not in rule_places:
+        waives, label = info["waives"], info["label"]
+        rule = rules_by_id.get(waives)
+        # a waived rule with mistakes of its own is judged by its effect and waivable as written
+        effect, waivable = (rule.effect, rule.waivable) if rule else rule_heads.get(waives, (None, None))
+        if waives not in rule_places:
             reader.report(info["waives_path"], f"{label}.waives",
-                          f"unknown rule {exc.waives!r}{closest(exc.waives, rule_places)}")
-        elif rule is None:
-            continue  # the rule itself has problems, reported already
-        elif rule.effect != "deny":
-            reader.report(info["waives_path"], f"{label}.waives", f"rule {exc.waives!r} is an allow rule; "
+                          f"unknown rule {waives!r}{closest(waives, rule_places)}")
+        elif effect == "allow":
+            reader.report(info["waives_path"], f"{label}.waives", f"rule {waives!r} is an allow rule; "
                           "exceptions only waive deny rules")
-        elif not rule.waivable:
-            reader.report(info["waives_path"], f"{label}.waives", f"rule {exc.waives!r} is not waivable")
-        else:
+        elif effect == "deny" and waivable is False:
+            reader.report(info["waives_path"], f"{label}.waives", f"rule {waives!r} is not waivable")
+        elif rule is not None and exc is not None:
             policy_set.exceptions.append(exc)
     if problems:
         return None, problems
