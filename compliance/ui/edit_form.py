@@ -111,6 +111,14 @@ def optional_number(label: str, value: float | None, widget_key: str, where: Any
     return None if chosen is None else float(chosen)
 
 
+def done_by_today(day: date | None, what: str, today: date) -> list[str]:
+    """The day something was done (verified, reviewed) cannot be ahead: a future one silences its staleness
+    alert until then. Edits only; a load keeps what data.md allows."""
+    if day is not None and day > today:
+        return [f"{what} {day} is after today ({today}); enter the day it was actually done"]
+    return []
+
+
 def reason_input(widget_key: str) -> str:
     return st.text_input(REASON_LABEL, key=widget_key, max_chars=REASON_LEN,
                          placeholder="e.g. renewed DPA v3 received from vendor, ticket LEGAL-123")

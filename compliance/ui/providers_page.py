@@ -156,7 +156,8 @@ doc = form.doc
 k = form.key
 
 
-def _agreement_inputs(kind: str, agreement: Any, statuses: list[str]) -> dict[str, Any] | None:
+def _agreement_inputs(kind: str, agreement: Any, statuses: list[str]) -> tuple[dict[str, Any] | None, list[str]]:
+    """The agreement as entered, and a problem when details were typed without a status (they would be dropped)."""
     label = kind.upper()
     options = ["(none recorded)", *statuses]
     status = st.selectbox(f"{label} status", options, key=k(f"{kind}-status"),
@@ -172,10 +173,15 @@ def _agreement_inputs(kind: str, agreement: Any, statuses: list[str]) -> dict[st
                              key=k(f"{kind}-document"), max_chars=2000, placeholder="https://...")
     notes = st.text_area(f"{label} notes", value=(agreement.notes or "") if agreement else "",
                          key=k(f"{kind}-notes"), max_chars=2000, height=80)
-    if status == "(none recorded)":
-        return None
-    return {"status": status, "version": version.strip() or None, "signed_on": signed, "expires_on": expires,
-            "document": document.strip() or None, "notes": notes.strip() or None}
+    details = {"version": version.strip() or None, "signed_on": signed, "expires_on": expires,
+               "document": document.strip() or None, "notes": notes.strip() or None}
+    if status != "(none recorded)":
+        return {"status": status, **details}, []
+    stored = {name: getattr(agreement, name) for name in details} if agreement else dict.fromkeys(details)
+    if any(details.values()) and details != stored:  # unchanged details of a removed agreement go with it
+        return None, [f"{label}: choose a {label} status to record an agreement (the {label} details typed "
+                      "are kept only with a status)"]
+    return None, []
 
 
 slots: dict[str, Any] = {}
@@ -184,9 +190,9 @@ with edit_form.area(form), st.form(k("form")):
                 "else saved first)")
     c1, c2 = st.columns(2)
     with c1:
-        dpa = _agreement_inputs("dpa", doc.dpa, DpaStatus.values())
+        dpa, dpa_problems = _agreement_inputs("dpa", doc.dpa, DpaStatus.values())
     with c2:
-        baa = _agreement_inputs("baa", doc.baa, BaaStatus.values())
+        baa, baa_problems = _agreement_inputs("baa", doc.baa, BaaStatus.values())
     c3, c4, c5 = st.columns(3)
     last_review = edit_form.date_input("last reviewed on", doc.last_reviewed_on, k("last-review"), c3)
     next_review = edit_form.date_input("next review on", doc.next_review_on, k("next-review"), c4)
@@ -228,7 +234,10 @@ if submitted:
                 for kind, agreement in (("dpa", dpa), ("baa", baa))
                 if agreement and agreement["status"] == "signed" and agreement["expires_on"]
                 and agreement["expires_on"] < today]
+    problems = [*dpa_problems, *baa_problems, *edit_form.done_by_today(last_review, "last reviewed on", today)]
+    if last_review and next_review and next_review < last_review:
+        problems.append(f"next review on {next_review} is before last reviewed on {last_review}")
     edit_form.save(form, lambda session, why: update_provider(
         session, provider_id=pid, expected_version=form.base.version, changes=changes, actor=actor, reason=why),
-        reason=reason, label=f"provider {pid}", saved=f"Saved {doc.name}", changes=changes, slots=slots,
-        warnings=warnings)
+        reason=reason, label=f"provider {pid}", saved=f"Saved {doc.name}", problems=problems, changes=changes,
+        slots=slots, warnings=warnings)

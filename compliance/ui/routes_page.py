@@ -111,6 +111,7 @@ def reverify(route: d.Route) -> None:
     problems = []
     if verified_on is None:
         problems.append("enter the date the facts were verified")
+    problems += edit_form.done_by_today(verified_on, "last verified on", date.today())
     if not (verified_by or "").strip():
         problems.append("say who verified the facts")
     rows = [{**r, "status": r["status"] or "unverified"} for r in edit_form.editor_rows(edited)
