@@ -6,27 +6,14 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 
-from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
-from compliance.config import PROJECT_ROOT
-from compliance.store import Store
-from compliance.store.tables import AuditEventRow
-from tests.conftest import open_store
 from tests.test_dashboard import open_page
-
-
-def store_of(db: Path) -> Store:
-    return open_store(f"sqlite:///{db}", PROJECT_ROOT / "data")
+from tests.test_dashboard_legal import events, no_traceback, store_of
 
 
 def event_count(db: Path) -> int:
-    with store_of(db).session() as session:
-        return len(list(session.exec(select(AuditEventRow.id))))
-
-
-def no_traceback(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
+    return len(events(db))
 
 
 def override_form(db: Path) -> AppTest:

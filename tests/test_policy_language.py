@@ -239,19 +239,10 @@ def test_a_load_with_such_a_policy_set_lists_every_problem_and_changes_nothing(
     tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from compliance.cli import main
-    from compliance.config import Settings
-    from compliance.store import Store
-    from compliance.store.audit import count_events
-    from tests.helpers import replace_in
+    from tests.helpers import initialised_store, replace_in, store_state
 
-    url = f"sqlite:///{tmp_path / 'store.db'}"
-    monkeypatch.setenv("COMPLIANCE_DATABASE_URL", url)
-    monkeypatch.setenv("COMPLIANCE_DATA_DIR", str(data_dir))
-    assert main(["init"]) == 0
-    store = Store.open(Settings(database_url=url, data_dir=data_dir, policy_dir=tmp_path), seed=False)
-    before = store.read()
-    with store.snapshot() as session:
-        events = count_events(session)
+    store = initialised_store(tmp_path, data_dir, monkeypatch)
+    before = store_state(store)
     policies = tmp_path / "policies"
     policies.mkdir()
     (policies / "mixed.yaml").write_text(MIXED_POLICY)
@@ -264,7 +255,5 @@ def test_a_load_with_such_a_policy_set_lists_every_problem_and_changes_nothing(
     assert code == 2 and f"{len(MIXED_POLICY_PROBLEMS)} problems found; nothing was changed" in err
     for line, field, expected in MIXED_POLICY_PROBLEMS:
         assert f"mixed.yaml:{line}: {field}: " in err and expected in err
-    assert store.read() == before
-    with store.snapshot() as session:
-        assert count_events(session) == events
+    assert store_state(store) == before
     store.dispose()

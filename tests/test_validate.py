@@ -359,21 +359,13 @@ def test_a_load_of_a_folder_with_both_kinds_of_mistakes_lists_them_all_and_chang
     tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from compliance.cli import main
-    from compliance.config import Settings
-    from compliance.store import Store
-    from compliance.store.audit import count_events
+    from tests.helpers import initialised_store, store_state
 
-    url = f"sqlite:///{tmp_path / 'store.db'}"
-    monkeypatch.setenv("COMPLIANCE_DATABASE_URL", url)
-    monkeypatch.setenv("COMPLIANCE_DATA_DIR", str(data_dir))
     policies = tmp_path / "policies"
     policies.mkdir()
     (policies / "allow.yaml").write_text("rules:\n  - id: ok\n    effect: allow\n    reason: fine\n")
-    assert main(["init"]) == 0
-    store = Store.open(Settings(database_url=url, data_dir=data_dir, policy_dir=policies), seed=False)
-    before = store.read()
-    with store.snapshot() as session:
-        events = count_events(session)
+    store = initialised_store(tmp_path, data_dir, monkeypatch)
+    before = store_state(store)
     capsys.readouterr()
 
     code = main(["--policies", str(policies), "load", str(write_mixed(tmp_path / "mixed"))])
@@ -381,7 +373,5 @@ def test_a_load_of_a_folder_with_both_kinds_of_mistakes_lists_them_all_and_chang
     assert code == 2 and f"{len(MIXED_PROBLEMS)} problems found; nothing was changed" in err
     for file, line, field, _ in MIXED_PROBLEMS:
         assert f"{file}:{line}: {field}: " in err
-    assert store.read() == before
-    with store.snapshot() as session:
-        assert count_events(session) == events
+    assert store_state(store) == before
     store.dispose()

@@ -390,6 +390,13 @@ class Decider:
             found = self._models[key] = self._subject("model", model_facts(self.routes.get(route), model, on), on, -1)
         return found
 
+    def unknown_ids(self, feature: str | None, category: str | None,
+                    route: str | None) -> list[tuple[str, str, dict[str, Any]]]:
+        """(kind, id, the known ids of that kind) for each id of a request the store lacks; None is not asked."""
+        return [(kind, value, known) for kind, value, known in (
+            ("feature", feature, self.features), ("category", category, self.categories), ("route", route, self.routes))
+            if value is not None and value not in known]
+
     def check_known(self, kind: str, value: str, known: dict[str, Any]) -> None:
         if value not in known:
             raise NotFound(f"unknown {kind} {value!r}{closest(value, known)}")
@@ -412,9 +419,8 @@ class Decider:
             day = self._routes.get(on)
             r = (day.get(route) if day is not None else None) or self.route_subject(route, on)
         except NotFound as exc:  # name every unknown id of the request, not only the first
-            lines = [f"unknown {kind} {value!r}{closest(value, known)}" for kind, value, known in (
-                ("feature", feature, self.features), ("category", category, self.categories),
-                ("route", route, self.routes)) if value not in known]
+            lines = [f"unknown {kind} {value!r}{closest(value, known)}"
+                     for kind, value, known in self.unknown_ids(feature, category, route)]
             raise (NotFound("; ".join(lines)) if len(lines) > 1 else exc) from None
         m = self._no_model if model is None else self._model(route, model, on)
         in_scope = f.scope & c.scope & r.scope

@@ -45,13 +45,10 @@ def dumps(body: Any) -> bytes:
 def known(state: State, feature: str, category: str, route: str | None, *, prefix: str = "",
           category_field: str | None = None) -> None:
     """404 naming the first unknown id, its field (e.g. `requests[3].route`, `categories[2]`) and the closest ids."""
-    decider = state.decider
-    for kind, value, ids in (("feature", feature, decider.features), ("category", category, decider.categories),
-                             ("route", route, decider.routes)):
-        if value is not None and value not in ids:
-            field = category_field if kind == "category" and category_field else f"{prefix}{kind}"
-            raise ApiError(404, "not_found", f"unknown {kind} {value!r}{closest(value, ids)}",
-                           field=field, closest=closest_ids(value, ids))
+    for kind, value, ids in state.decider.unknown_ids(feature, category, route)[:1]:
+        field = category_field if kind == "category" and category_field else f"{prefix}{kind}"
+        raise ApiError(404, "not_found", f"unknown {kind} {value!r}{closest(value, ids)}",
+                       field=field, closest=closest_ids(value, ids))
 
 
 def compute(state: State, key: Key, prefix: str = "", category_field: str | None = None) -> Answer:

@@ -28,7 +28,7 @@ if not data.features or not data.routes or not data.categories:
 features = [f.id for f in data.features]
 wanted = state.linked("feature", features, "feature")
 c1, c2 = st.columns([2, 1])
-feature_id = c1.selectbox("Feature", features, index=features.index(wanted) if wanted in features else 0,
+feature_id = c1.selectbox("Feature", features, index=features.index(wanted) if wanted else 0,
                           key="checker-feature")
 on = c2.date_input("As of", value=date.today(), key="checker-date", format="YYYY-MM-DD",
                    help="Ask about a future date: what breaks when an agreement or exception expires?")

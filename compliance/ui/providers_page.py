@@ -79,7 +79,7 @@ if not events.empty:
 st.subheader("Provider details")
 ids = [p.id for p in data.providers]
 wanted = state.linked("id", ids, "provider")
-pid = st.selectbox("Provider", ids, index=ids.index(wanted) if wanted in ids else 0, key="provider-select",
+pid = st.selectbox("Provider", ids, index=ids.index(wanted) if wanted else 0, key="provider-select",
                    format_func=lambda x: next(p.name for p in data.providers if p.id == x))
 provider = next(p for p in data.providers if p.id == pid)
 

@@ -58,7 +58,7 @@ for row in frame[~frame["processor_differs"]].itertuples():
 
 ids = list(frame["id"])
 selected = state.linked("id", ids, "route")
-choice = st.selectbox("Route details", ids, index=ids.index(selected) if selected in ids else 0)
+choice = st.selectbox("Route details", ids, index=ids.index(selected) if selected else 0)
 route = next(r for r in snap.dataset.routes if r.id == choice)
 detail = frame[frame["id"] == choice].iloc[0]
 st.markdown(detail["who_processes"])
